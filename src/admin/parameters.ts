@@ -1,0 +1,65 @@
+import { parseAssignment, validateParameterName } from '../domain/parameter.js';
+import type { ParameterRow, Scope, Tenant } from '../store/store.js';
+import type { AdminContext } from './admin-context.js';
+import { AdminError } from './admin-error.js';
+import { requireDevice, requireGroup, requireModelPolicy, requireSite, setModelPolicy } from './structure.js';
+
+/** Which layer of a tenant a parameter command is about; at most one may be given, none means the tenant layer. */
+export interface ScopeSelector {
+  model?: string;
+  site?: string;
+  group?: string;
+  device?: string;
+}
+
+export async function resolveScope(ctx: AdminContext, t: Tenant, sel: ScopeSelector, forWrite: boolean): Promise<Scope> {
+  const given = (['model', 'site', 'group', 'device'] as const).filter((k) => sel[k] !== undefined);
+  if (given.length > 1) throw new AdminError(`give at most one of --model, --site, --group, --device (got ${given.map((g) => '--' + g).join(', ')})`);
+  if (sel.site !== undefined) return { kind: 'site', id: (await requireSite(ctx, t, sel.site)).id };
+  if (sel.group !== undefined) return { kind: 'group', id: (await requireGroup(ctx, t, sel.group)).id };
+  if (sel.device !== undefined) return { kind: 'device', id: (await requireDevice(ctx, t, sel.device)).id };
+  if (sel.model !== undefined) {
+    // Setting a model parameter creates the model policy; reading or removing needs it to exist.
+    const m = forWrite ? await setModelPolicy(ctx, t, sel.model) : await requireModelPolicy(ctx, t, sel.model);
+    return { kind: 'model', id: m.id };
+  }
+  return { kind: 'tenant', id: t.id };
+}
+
+export async function setParameters(ctx: AdminContext, t: Tenant, sel: ScopeSelector, assignments: string[]): Promise<Record<string, string>> {
+  if (assignments.length === 0) throw new AdminError('nothing to set: give one or more name=value');
+  const values: Record<string, string> = Object.create(null);
+  for (const a of assignments) {
+    const { name, value } = parseAssignment(a);
+    values[name] = value;
+  }
+  await ctx.store.setParameters(t.id, await resolveScope(ctx, t, sel, true), values);
+  return values;
+}
+
+export async function unsetParameters(ctx: AdminContext, t: Tenant, sel: ScopeSelector, names: string[]): Promise<number> {
+  if (names.length === 0) throw new AdminError('nothing to remove: give one or more parameter names');
+  names.forEach((n) => validateParameterName(n));
+  return ctx.store.unsetParameters(t.id, await resolveScope(ctx, t, sel, false), names);
+}
+
+export async function listParameters(ctx: AdminContext, t: Tenant, sel: ScopeSelector): Promise<ParameterRow[]> {
+  const any = sel.model ?? sel.site ?? sel.group ?? sel.device;
+  return ctx.store.listParameters(t.id, any === undefined ? undefined : await resolveScope(ctx, t, sel, false));
+}
+
+/** `kind:id` → the name an administrator knows that layer by (site slug, model, MAC…). */
+export async function scopeNames(ctx: AdminContext, t: Tenant): Promise<Map<string, string>> {
+  const [sites, groups, models, devices] = await Promise.all([
+    ctx.store.listSites(t.id),
+    ctx.store.listGroups(t.id),
+    ctx.store.listModelPolicies(t.id),
+    ctx.store.listDevices(t.id),
+  ]);
+  const names = new Map<string, string>([[`tenant:${t.id}`, t.slug]]);
+  for (const s of sites) names.set(`site:${s.id}`, s.slug);
+  for (const g of groups) names.set(`group:${g.id}`, g.slug);
+  for (const m of models) names.set(`model:${m.id}`, m.model);
+  for (const d of devices) names.set(`device:${d.id}`, d.mac);
+  return names;
+}

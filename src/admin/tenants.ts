@@ -1,0 +1,95 @@
+import { digestHa1, generatePassword, hashPassword } from '../provisioning/credentials.js';
+import type { Tenant, TenantPatch, UnknownDevicePolicy } from '../store/store.js';
+import type { AdminContext } from './admin-context.js';
+import { AdminError } from './admin-error.js';
+import {
+  validateConfigFileList,
+  validateFileReference,
+  validateHostname,
+  validatePassword,
+  validatePathPrefix,
+  validateSlug,
+  validateUsername,
+} from './validate-names.js';
+
+export interface TenantSettings {
+  name?: string;
+  username?: string;
+  password?: string;
+  pathPrefix?: string | null;
+  hostnames?: string[];
+  unknownDevices?: string;
+  appFilePath?: string;
+  extraConfigFiles?: string[];
+}
+
+function unknownPolicy(v: string): UnknownDevicePolicy {
+  if (v === 'serve' || v === 'refuse') return v;
+  throw new AdminError(`invalid unknown-device policy "${v}": expected "serve" (tenant defaults) or "refuse"`);
+}
+
+async function toPatch(s: TenantSettings): Promise<TenantPatch> {
+  const patch: TenantPatch = {};
+  if (s.name !== undefined) patch.name = s.name;
+  if (s.pathPrefix !== undefined) patch.pathPrefix = s.pathPrefix === null || s.pathPrefix === '' ? null : validatePathPrefix(s.pathPrefix);
+  if (s.hostnames !== undefined) patch.hostnames = [...new Set(s.hostnames.map(validateHostname))];
+  if (s.unknownDevices !== undefined) patch.unknownDevices = unknownPolicy(s.unknownDevices);
+  if (s.appFilePath !== undefined) patch.appFilePath = validateFileReference('APP_FILE_PATH', s.appFilePath);
+  if (s.extraConfigFiles !== undefined) patch.extraConfigFiles = validateConfigFileList(s.extraConfigFiles);
+  return patch;
+}
+
+async function credentialPatch(username: string, password: string): Promise<{ provUsername: string; provPasswordHash: string; provDigestHa1: string }> {
+  validateUsername(username);
+  validatePassword(password);
+  return { provUsername: username, provPasswordHash: await hashPassword(password), provDigestHa1: digestHa1(username, password) };
+}
+
+/** Creates a tenant; when no password is given one is generated and returned (it is stored only as hashes). */
+export async function addTenant(ctx: AdminContext, slug: string, s: TenantSettings): Promise<{ tenant: Tenant; password: string }> {
+  validateSlug('tenant', slug);
+  const password = s.password ?? generatePassword();
+  const patch = await toPatch(s);
+  const tenant = await ctx.store.createTenant({
+    slug,
+    name: s.name ?? slug,
+    ...(await credentialPatch(s.username ?? slug, password)),
+    pathPrefix: patch.pathPrefix ?? null,
+    hostnames: patch.hostnames ?? [],
+    unknownDevices: patch.unknownDevices ?? 'serve',
+    appFilePath: patch.appFilePath ?? 'sip.ld',
+    extraConfigFiles: patch.extraConfigFiles ?? [],
+  });
+  return { tenant, password };
+}
+
+export async function updateTenant(ctx: AdminContext, slug: string, s: TenantSettings): Promise<Tenant> {
+  const tenant = await requireTenant(ctx, slug);
+  const patch = await toPatch(s);
+  if (s.username !== undefined || s.password !== undefined) {
+    if (s.password === undefined) throw new AdminError('changing the user name needs the password too (the Digest hash covers both)');
+    Object.assign(patch, await credentialPatch(s.username ?? tenant.provUsername, s.password));
+  }
+  return ctx.store.updateTenant(tenant.id, patch);
+}
+
+export async function removeTenant(ctx: AdminContext, slug: string): Promise<void> {
+  const tenant = await requireTenant(ctx, slug);
+  await ctx.store.deleteTenant(tenant.id);
+}
+
+/**
+ * The tenant a command is about. With no slug given, the only tenant is meant; with several,
+ * the user must say which.
+ */
+export async function requireTenant(ctx: AdminContext, slug: string | undefined): Promise<Tenant> {
+  if (slug) {
+    const t = await ctx.store.getTenantBySlug(slug);
+    if (!t) throw new AdminError(`no tenant "${slug}" (see: polyprov tenant list)`);
+    return t;
+  }
+  const all = await ctx.store.listTenants();
+  if (all.length === 1) return all[0]!;
+  if (all.length === 0) throw new AdminError('no tenant exists yet: create one with "polyprov tenant add <slug>"');
+  throw new AdminError(`several tenants exist (${all.map((t) => t.slug).join(', ')}): choose one with --tenant`);
+}

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger as PinoLogger } from 'pino';
+import type { AdminContext } from './admin/admin-context.js';
+import { LocalDiskBlobStore } from './blobs/local-disk-blob-store.js';
+import type { ServerConfig } from './config.js';
+import { ProvisioningCore } from './provisioning/core.js';
+import { DigestNonces } from './provisioning/credentials.js';
+import { InventoryRecorder } from './provisioning/inventory-recorder.js';
+import { buildHttpEdge } from './servers/http/http-edge.js';
+import { loadTlsMaterial } from './servers/http/tls-material.js';
+import { openStore } from './store/open-store.js';
+
+// Wiring: configuration in, store + blobs + core + protocol edges out. Each edge has its own entry
+// here and its own switch in the configuration, so one host can run only some of them.
+
+export async function openAdminContext(cfg: Pick<ServerConfig, 'dataDir' | 'databaseUrl'>): Promise<AdminContext> {
+  await mkdir(cfg.dataDir, { recursive: true });
+  const store = await openStore({ dataDir: cfg.dataDir, ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}) });
+  return { store, blobs: new LocalDiskBlobStore(join(cfg.dataDir, 'blobs')) };
+}
+
+/** The secret that signs Digest nonces; shared by every worker through the data folder. */
+export async function loadServerSecret(dataDir: string): Promise<Buffer> {
+  const file = join(dataDir, 'server-secret');
+  try {
+    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await writeFile(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+}
+
+export interface Listener {
+  protocol: 'http' | 'https';
+  port: number;
+}
+
+export interface RunningServer {
+  listeners: Listener[];
+  close(): Promise<void>;
+}
+
+export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<RunningServer> {
+  const ctx = await openAdminContext(cfg);
+  const inventory = new InventoryRecorder(ctx.store, logger, { flushMs: cfg.inventoryFlushMs, maxPending: 1000 });
+  const core = new ProvisioningCore({
+    store: ctx.store,
+    blobs: ctx.blobs,
+    logger,
+    inventory,
+    nonces: new DigestNonces(await loadServerSecret(cfg.dataDir)),
+  });
+  inventory.start();
+
+  const edges: { protocol: 'http' | 'https'; app: ReturnType<typeof buildHttpEdge>; port: number }[] = [];
+  if (cfg.http.enabled) {
+    edges.push({ protocol: 'http', app: buildHttpEdge(core, ctx.blobs, { logger }), port: cfg.http.port });
+  }
+  if (cfg.https.enabled) {
+    const tls = await loadTlsMaterial({
+      dataDir: cfg.dataDir,
+      hostnames: tlsHostnames(cfg),
+      ...(cfg.https.certFile ? { certFile: cfg.https.certFile } : {}),
+      ...(cfg.https.keyFile ? { keyFile: cfg.https.keyFile } : {}),
+    });
+    edges.push({
+      protocol: 'https',
+      app: buildHttpEdge(core, ctx.blobs, { logger, tls: { key: tls.key, cert: tls.cert, requestClientCert: cfg.https.requestClientCert } }),
+      port: cfg.https.port,
+    });
+  }
+  const listeners: Listener[] = [];
+  for (const e of edges) {
+    await e.app.listen({ host: cfg.host, port: e.port });
+    const addr = e.app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : e.port;
+    listeners.push({ protocol: e.protocol, port });
+    logger.info({ protocol: e.protocol, host: cfg.host, port }, 'listening');
+  }
+  return {
+    listeners,
+    async close() {
+      await Promise.all(edges.map((e) => e.app.close()));
+      await inventory.stop();
+      await ctx.store.close();
+    },
+  };
+}
+
+export function tlsHostnames(cfg: ServerConfig): string[] {
+  const names = new Set<string>();
+  if (cfg.publicHost) names.add(cfg.publicHost);
+  names.add('localhost');
+  names.add('127.0.0.1');
+  return [...names];
+}

@@ -1,0 +1,73 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { isBlobKey, type BlobInfo, type BlobStore, type ByteRange } from './blob-store.js';
+
+/** Blobs as files named by their SHA-256 under `<root>/ab/abcdef…`, written to a temporary file, fsynced, then renamed. */
+export class LocalDiskBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  private pathOf(key: string): string {
+    if (!isBlobKey(key)) throw new Error(`invalid blob key "${key}"`);
+    return join(this.root, key.slice(0, 2), key);
+  }
+
+  async put(source: Readable | Buffer): Promise<BlobInfo> {
+    const tmpDir = join(this.root, 'tmp');
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+    try {
+      await pipeline(
+        input,
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            hash.update(chunk);
+            size += chunk.length;
+            yield chunk;
+          }
+        },
+        createWriteStream(tmp, { flags: 'wx' }),
+      );
+      const fh = await open(tmp, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const key = hash.digest('hex');
+      const dest = this.pathOf(key);
+      await mkdir(join(this.root, key.slice(0, 2)), { recursive: true });
+      await rename(tmp, dest);
+      return { key, size };
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async stat(key: string): Promise<BlobInfo | undefined> {
+    try {
+      const s = await stat(this.pathOf(key));
+      return { key, size: s.size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  read(key: string, range?: ByteRange): Readable {
+    return createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async delete(key: string): Promise<void> {
+    await unlink(this.pathOf(key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+}

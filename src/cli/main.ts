@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { AdminError } from '../admin/admin-error.js';
+import { ConfigError } from '../config.js';
+import { DomainError } from '../domain/domain-error.js';
+import { ConflictError, NotFoundError } from '../store/errors.js';
+import { registerAdminCommands } from './admin-commands.js';
+import { serve } from './serve.js';
+
+const program = new Command();
+program
+  .name('polyprov')
+  .description('Provisioning server for Poly (Polycom) desk phones.')
+  .option('--data <dir>', 'data folder: SQLite database, files, certificate (env POLYPROV_DATA_DIR)', undefined)
+  .option('--database-url <url>', 'PostgreSQL URL instead of the embedded SQLite (env POLYPROV_DATABASE_URL)')
+  .option('--config <file>', 'JSON config file with the same settings as the flags (env POLYPROV_CONFIG)')
+  .showHelpAfterError('(run with --help for usage)');
+
+program
+  .command('serve')
+  .description('serve phones over HTTP and HTTPS')
+  .option('--host <address>', 'address to listen on (env POLYPROV_HOST)', undefined)
+  .option('--public-host <name>', 'host name printed in URLs and put in the self-signed certificate')
+  .option('--http-port <port>', 'HTTP port (env POLYPROV_HTTP_PORT; default 8080)')
+  .option('--https-port <port>', 'HTTPS port (env POLYPROV_HTTPS_PORT; default 8443)')
+  .option('--no-http', 'do not serve plain HTTP')
+  .option('--no-https', 'do not serve HTTPS')
+  .option('--tls-cert <file>', 'PEM certificate for HTTPS (default: a generated self-signed one)')
+  .option('--tls-key <file>', 'PEM private key for --tls-cert')
+  .option('--request-client-cert', 'ask phones for their device certificate (read and logged, not yet enforced)')
+  .option('--workers <n>', 'worker processes (default: one per core, at most 8)')
+  .option('--inventory-flush-ms <ms>', 'how often device inventory is written (default 1000)')
+  .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (default info)')
+  .option('--demo', 'create a demo tenant when there is none, and print its credentials')
+  .action(async (opts, cmd: Command) => {
+    await serve({ ...cmd.optsWithGlobals(), ...opts });
+  });
+
+registerAdminCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof AdminError || err instanceof DomainError || err instanceof ConflictError || err instanceof NotFoundError || err instanceof ConfigError) {
+    process.stderr.write(`polyprov: ${err.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`polyprov: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(2);
+});
+

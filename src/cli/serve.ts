@@ -1,0 +1,123 @@
+import cluster from 'node:cluster';
+import { networkInterfaces } from 'node:os';
+import { pino, type Logger as PinoLogger } from 'pino';
+import { ensureDemoTenant, type DemoCredentials } from '../admin/demo-tenant.js';
+import { loadServerSecret, openAdminContext, runServer, tlsHostnames, type Listener } from '../app.js';
+import { loadConfig, type ConfigInput, type ServerConfig } from '../config.js';
+import { loadTlsMaterial } from '../servers/http/tls-material.js';
+
+export interface ServeFlags extends ConfigInput {
+  demo?: boolean;
+}
+
+type WorkerMessage = { type: 'ready'; listeners: Listener[] };
+
+/**
+ * `polyprov serve`: the primary prepares the data folder once (migrations, secret, certificate,
+ * demo tenant), then runs one worker per core; workers share the listening sockets through
+ * node:cluster and keep their state in the store, never in their own memory.
+ */
+export async function serve(flags: ServeFlags): Promise<void> {
+  const cfg = loadConfig(flags);
+  const logger = pino({ level: cfg.logLevel, base: { pid: process.pid } });
+  if (!cluster.isPrimary) return runWorker(cfg, logger);
+
+  const ctx = await openAdminContext(cfg);
+  const demo = flags.demo ? await ensureDemoTenant(ctx, cfg.dataDir) : undefined;
+  await ctx.store.close();
+  await loadServerSecret(cfg.dataDir);
+  if (cfg.https.enabled) {
+    await loadTlsMaterial({ dataDir: cfg.dataDir, hostnames: tlsHostnames(cfg), ...(cfg.https.certFile ? { certFile: cfg.https.certFile, keyFile: cfg.https.keyFile! } : {}) });
+  }
+
+  if (cfg.workers === 1) {
+    const server = await runServer(cfg, logger);
+    printBanner(cfg, server.listeners, demo);
+    onShutdown(logger, () => server.close());
+    return;
+  }
+
+  let stopping = false;
+  let banner = false;
+  const ready = new Set<number>();
+  const fork = () => cluster.fork();
+  cluster.on('message', (worker, msg: WorkerMessage) => {
+    if (msg?.type !== 'ready') return;
+    ready.add(worker.id);
+    if (!banner && ready.size === cfg.workers) {
+      banner = true;
+      printBanner(cfg, msg.listeners, demo);
+    }
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    ready.delete(worker.id);
+    if (stopping) return;
+    logger.error({ worker: worker.process.pid, code, signal }, 'worker died; starting a new one');
+    setTimeout(fork, 500);
+  });
+  for (let i = 0; i < cfg.workers; i++) fork();
+  onShutdown(logger, async () => {
+    stopping = true;
+    await new Promise<void>((resolve) => cluster.disconnect(() => resolve()));
+  });
+}
+
+async function runWorker(cfg: ServerConfig, logger: PinoLogger): Promise<void> {
+  const server = await runServer(cfg, logger);
+  process.send?.({ type: 'ready', listeners: server.listeners } satisfies WorkerMessage);
+  // The primary disconnects workers on shutdown: finish in-flight work, flush the inventory, leave.
+  process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+  process.on('SIGTERM', () => undefined);
+  process.on('SIGINT', () => undefined);
+}
+
+function onShutdown(logger: PinoLogger, close: () => Promise<void>): void {
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function printedHost(cfg: ServerConfig): string {
+  if (cfg.publicHost) return cfg.publicHost;
+  if (cfg.host !== '0.0.0.0' && cfg.host !== '::') return cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function printBanner(cfg: ServerConfig, listeners: Listener[], demo: DemoCredentials | undefined): void {
+  const host = printedHost(cfg);
+  const lines = ['', 'polyprov is serving phones:'];
+  for (const l of listeners) {
+    lines.push(`  ${l.protocol.toUpperCase().padEnd(5)} ${l.protocol}://${host}:${l.port}/`);
+  }
+  if (listeners.some((l) => l.protocol === 'https') && !cfg.https.certFile) {
+    lines.push(`  (HTTPS uses a self-signed certificate kept in ${cfg.dataDir}/tls/)`);
+  }
+  lines.push(`  data: ${cfg.databaseUrl ? 'PostgreSQL' : `${cfg.dataDir}/polyprov.sqlite`}, files in ${cfg.dataDir}/blobs`);
+  if (demo) {
+    const http = listeners.find((l) => l.protocol === 'http') ?? listeners[0]!;
+    lines.push(
+      '',
+      `Demo tenant "${demo.tenant}": user name ${demo.username}, password ${demo.password}`,
+      "Give a phone the URL above as its provisioning server (DHCP option 66/160, or the phone's",
+      'Provisioning Server setting) with this user name and password, or try it with curl:',
+      `  curl ${http.protocol === 'https' ? '-k ' : ''}-u ${demo.username}:${demo.password} -A 'FileTransport PolycomVVX-VVX_450-UA/6.4.6.2163 (SN:0004f2a1b2c3) Type/Application' ${http.protocol}://127.0.0.1:${http.port}/000000000000.cfg`,
+    );
+  }
+  lines.push('');
+  process.stdout.write(lines.join('\n') + '\n');
+}

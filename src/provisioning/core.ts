@@ -1,0 +1,268 @@
+import { createHash } from 'node:crypto';
+import type { DigestAnswer } from '../domain/http-authorization.js';
+import { classifyPhonePath, undoubledImagePath, type PhonePath } from '../domain/phone-path.js';
+import { parseRequestPath } from '../domain/request-path.js';
+import { parseUserAgent, type PhoneUserAgent } from '../domain/user-agent.js';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { Store, Tenant } from '../store/store.js';
+import { DIGEST_REALM, expectedDigestResponse, sameHex, verifyPassword, type DigestNonces } from './credentials.js';
+import type { InventoryRecorder } from './inventory-recorder.js';
+import type { Logger } from './logger.js';
+import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster } from './render-files.js';
+import { hostWithoutPort, TenantIndex } from './tenant-index.js';
+import { TenantSnapshot, type Rendered } from './tenant-snapshot.js';
+
+export type Protocol = 'http' | 'https' | 'ftp' | 'ftps' | 'tftp';
+
+export type Credentials =
+  | { kind: 'password'; username: string; password: string }
+  | { kind: 'digest'; method: string; answer: DigestAnswer };
+
+/** One phone request, as any protocol edge sees it. */
+export interface PhoneRequest {
+  protocol: Protocol;
+  /** GET/HEAD/RETR/RRQ read; PUT/STOR/APPE/WRQ write. */
+  operation: 'read' | 'write';
+  /** The raw request target (path, possibly percent-encoded). */
+  target: string;
+  host?: string;
+  userAgent?: string;
+  ip: string;
+  credentials?: Credentials;
+  /** Common name of a presented client certificate, if any. */
+  clientCertCn?: string;
+}
+
+/** Why a request gets no resource; each edge maps these to its own status codes. */
+export type Problem = 'bad-path' | 'too-long' | 'unauthenticated' | 'forbidden' | 'not-found' | 'not-allowed' | 'not-implemented';
+
+export type Resource =
+  | { kind: 'generated'; body: Buffer; etag: string; contentType: string }
+  | { kind: 'blob'; blobKey: string; size: number; etag: string; contentType: string };
+
+export type Answer =
+  | { ok: true; resource: Resource; tenant: string; path: string }
+  | { ok: false; problem: Problem; message: string; staleNonce?: boolean; tenant?: string };
+
+export interface CoreDeps {
+  store: Store;
+  blobs: BlobStore;
+  logger: Logger;
+  inventory: InventoryRecorder;
+  nonces: DigestNonces;
+}
+
+const MAX_VERIFIED = 10_000;
+
+/**
+ * The provisioning core: for one request, which tenant, which device, and what the path means.
+ * Protocol edges translate their wire format into a PhoneRequest and an Answer back; nothing here
+ * knows about HTTP status codes, TFTP opcodes or FTP replies.
+ */
+export class ProvisioningCore {
+  private index = new TenantIndex([]);
+  private indexRevision = -1;
+  private revisionRead: Promise<number> | undefined;
+  private snapshots = new Map<number, TenantSnapshot>();
+  private loading = new Map<number, Promise<TenantSnapshot>>();
+  /** Successful Basic verifications, so scrypt runs once per password per process, not per request. */
+  private verified = new Set<string>();
+  private oddAgents = new Set<string>();
+
+  constructor(private readonly deps: CoreDeps) {}
+
+  issueNonce(): string {
+    return this.deps.nonces.issue();
+  }
+
+  async handle(req: PhoneRequest): Promise<Answer> {
+    const parsed = parseRequestPath(req.target);
+    if (!parsed.ok) return { ok: false, problem: parsed.problem, message: parsed.reason };
+
+    await this.refresh();
+    const chosen = this.chooseTenant(req, parsed.segments);
+    if ('problem' in chosen) return chosen;
+    const { tenant, segments } = chosen;
+    const auth = await this.authenticate(tenant, req);
+    if (auth !== true) return auth;
+
+    const snap = await this.snapshot(tenant);
+    const ua = this.userAgentOf(req);
+    const phonePath = classifyPhonePath(segments);
+    this.noteSighting(snap.tenant, req, ua, phonePath);
+
+    if (req.operation === 'write') {
+      return phonePath.kind === 'upload'
+        ? { ok: false, problem: 'not-implemented', message: 'polyprov does not store phone uploads yet', tenant: tenant.slug }
+        : { ok: false, problem: 'not-allowed', message: 'this location is read-only', tenant: tenant.slug };
+    }
+    return this.read(snap, phonePath, ua);
+  }
+
+  private read(snap: TenantSnapshot, p: PhonePath, ua: PhoneUserAgent | null): Answer {
+    const slug = snap.tenant.slug;
+    const found = (r: Rendered, path: string): Answer => ({
+      ok: true,
+      tenant: slug,
+      path,
+      resource: { kind: 'generated', body: r.body, etag: r.etag, contentType: 'application/xml' },
+    });
+    switch (p.kind) {
+      case 'master': {
+        if (p.mac === null) return found(defaultMaster(snap), '000000000000.cfg');
+        const device = snap.devicesByMac.get(p.mac);
+        // 404 sends the phone on to 000000000000.cfg, which is what most devices should read.
+        if (!deviceNeedsOwnMaster(device)) return notFound(slug, `${p.mac}.cfg`);
+        return found(deviceMaster(snap, device), `${p.mac}.cfg`);
+      }
+      case 'device-config': {
+        const device = snap.devicesByMac.get(p.mac);
+        if (!device && snap.tenant.unknownDevices === 'refuse') {
+          return {
+            ok: false,
+            problem: 'forbidden',
+            message: `device ${p.mac} is not registered in tenant "${slug}", which refuses unknown devices`,
+            tenant: slug,
+          };
+        }
+        const model = (ua?.model ?? device?.model) || undefined;
+        return found(deviceConfig(snap, p.mac, device, model), p.mac + '-polyprov.cfg');
+      }
+      case 'upload':
+      case 'file': {
+        const file = snap.filesByPath.get(p.path) ?? this.imageFallback(snap, p.path);
+        if (!file) return notFound(slug, p.path);
+        return {
+          ok: true,
+          tenant: slug,
+          path: p.path,
+          resource: { kind: 'blob', blobKey: file.blobKey, size: file.size, etag: `"${file.blobKey.slice(0, 32)}"`, contentType: file.contentType },
+        };
+      }
+    }
+  }
+
+  private imageFallback(snap: TenantSnapshot, path: string) {
+    const single = undoubledImagePath(path);
+    return single ? snap.filesByPath.get(single) : undefined;
+  }
+
+  /** Re-reads the tenant list when the store's revision has moved; concurrent requests share one read. */
+  private async refresh(): Promise<void> {
+    this.revisionRead ??= this.deps.store.revision().finally(() => (this.revisionRead = undefined));
+    const rev = await this.revisionRead;
+    if (rev === this.indexRevision) return;
+    const tenants = await this.deps.store.listTenants();
+    this.index = new TenantIndex(tenants);
+    this.indexRevision = rev;
+    for (const [id, snap] of this.snapshots) {
+      const t = this.index.byId.get(id);
+      if (!t || t.revision !== snap.revision) this.snapshots.delete(id);
+    }
+  }
+
+  private async snapshot(tenant: Tenant): Promise<TenantSnapshot> {
+    const have = this.snapshots.get(tenant.id);
+    if (have && have.revision === tenant.revision) return have;
+    let p = this.loading.get(tenant.id);
+    if (!p) {
+      p = this.deps.store
+        .loadTenantPolicy(tenant.id)
+        .then((data) => {
+          const snap = new TenantSnapshot(data);
+          this.snapshots.set(tenant.id, snap);
+          return snap;
+        })
+        .finally(() => this.loading.delete(tenant.id));
+      this.loading.set(tenant.id, p);
+    }
+    return p;
+  }
+
+  /**
+   * A tenant is named by a path prefix, a host name or the credentials' user name. Every source
+   * that names one must name the same one; a request that names none is asked to authenticate.
+   */
+  private chooseTenant(req: PhoneRequest, segments: string[]): { tenant: Tenant; segments: string[] } | Extract<Answer, { ok: false }> {
+    const byPrefix = segments.length > 0 ? this.index.byPrefix.get(segments[0]!) : undefined;
+    const host = hostWithoutPort(req.host);
+    const byHost = host ? this.index.byHost.get(host) : undefined;
+    if (byPrefix && byHost && byPrefix !== byHost) {
+      return { ok: false, problem: 'forbidden', message: `host ${host} and path prefix "${byPrefix.pathPrefix}" name different tenants` };
+    }
+    const named = byPrefix ?? byHost;
+    const username = req.credentials?.kind === 'password' ? req.credentials.username : req.credentials?.answer.username;
+    const byUser = username !== undefined ? this.index.byUsername.get(username) : undefined;
+    const tenant = named ?? byUser;
+    if (!tenant) return { ok: false, problem: 'unauthenticated', message: 'credentials required' };
+    return { tenant, segments: byPrefix ? segments.slice(1) : segments };
+  }
+
+  private async authenticate(tenant: Tenant, req: PhoneRequest): Promise<true | Answer> {
+    const deny = (message: string, staleNonce = false): Answer => ({ ok: false, problem: 'unauthenticated', message, staleNonce });
+    const c = req.credentials;
+    if (!c) return deny('credentials required');
+    if (c.kind === 'password') {
+      if (c.username !== tenant.provUsername) return deny('wrong user name or password');
+      const key = createHash('sha256').update(`${tenant.id}\0${tenant.provPasswordHash}\0${c.password}`).digest('base64');
+      if (this.verified.has(key)) return true;
+      if (!(await verifyPassword(c.password, tenant.provPasswordHash))) return deny('wrong user name or password');
+      if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
+      this.verified.add(key);
+      return true;
+    }
+    const a = c.answer;
+    if (a.username !== tenant.provUsername || a.realm !== DIGEST_REALM) return deny('wrong user name or password');
+    if (a.uri !== req.target) return deny('digest uri does not match the request');
+    if (a.algorithm && a.algorithm.toUpperCase() !== 'MD5') return deny(`digest algorithm ${a.algorithm} not supported`);
+    const nonce = this.deps.nonces.check(a.nonce);
+    if (nonce === 'invalid') return deny('unknown digest nonce');
+    if (!sameHex(expectedDigestResponse(tenant.provDigestHa1, c.method, a), a.response)) return deny('wrong user name or password');
+    if (nonce === 'stale') return deny('digest nonce expired', true);
+    return true;
+  }
+
+  private userAgentOf(req: PhoneRequest): PhoneUserAgent | null {
+    const ua = parseUserAgent(req.userAgent);
+    if (!ua && req.userAgent !== undefined && !this.oddAgents.has(req.userAgent)) {
+      // Log each odd agent once per process: never reject for it, never flood the log with it.
+      if (this.oddAgents.size < 1000) this.oddAgents.add(req.userAgent);
+      this.deps.logger.warn({ userAgent: req.userAgent.slice(0, 200), ip: req.ip }, 'unrecognised User-Agent; serving anyway');
+    }
+    return ua;
+  }
+
+  private noteSighting(tenant: Tenant, req: PhoneRequest, ua: PhoneUserAgent | null, p: PhonePath): void {
+    const pathMac = p.mac;
+    if (pathMac && ua?.mac && ua.mac !== pathMac) {
+      this.deps.logger.warn({ tenant: tenant.slug, pathMac, uaMac: ua.mac, ip: req.ip }, 'MAC in path and User-Agent disagree');
+    }
+    if (pathMac && req.clientCertCn && req.clientCertCn.toLowerCase() !== pathMac) {
+      this.deps.logger.warn({ tenant: tenant.slug, pathMac, certCn: req.clientCertCn, ip: req.ip }, 'MAC in path and client certificate disagree');
+    }
+    const mac = pathMac ?? ua?.mac ?? this.deps.inventory.macForIp(tenant.id, req.ip);
+    if (!mac) return;
+    const path = p.kind === 'master' ? `${p.mac ?? '000000000000'}.cfg` : p.kind === 'device-config' ? `${p.mac}-polyprov.cfg` : p.path;
+    const fileTransport = ua?.client === 'filetransport';
+    this.deps.inventory.note({
+      tenantId: tenant.id,
+      mac,
+      at: new Date().toISOString(),
+      ip: req.ip,
+      lastFile: path,
+      userAgent: req.userAgent?.slice(0, 300),
+      ...(ua && fileTransport
+        ? {
+            model: ua.model,
+            phase: ua.phase,
+            ...(ua.phase === 'updater' ? { updaterVersion: ua.version } : { firmware: ua.version }),
+            ...(ua.serial ? { serial: ua.serial } : {}),
+          }
+        : {}),
+    });
+  }
+}
+
+function notFound(tenant: string, path: string): Answer {
+  return { ok: false, problem: 'not-found', message: `${path} does not exist`, tenant };
+}

@@ -1,0 +1,73 @@
+import { BUILT_IN_DEFAULTS } from '../domain/built-in-defaults.js';
+import type { PolicyLayer } from '../domain/resolve-policy.js';
+import type { Device, ModelPolicy, ParameterRow, ScopeKind, StoredFile, Tenant, TenantPolicyData } from '../store/store.js';
+
+export interface Rendered {
+  body: Buffer;
+  etag: string;
+}
+
+/**
+ * One tenant's whole policy in memory, as of one tenant revision. Renders are cached on it, so a
+ * change anywhere in the tenant simply replaces the snapshot and every cached render goes with it.
+ */
+export class TenantSnapshot {
+  readonly tenant: Tenant;
+  readonly revision: number;
+  readonly devicesByMac = new Map<string, Device>();
+  readonly modelsByName = new Map<string, ModelPolicy>();
+  readonly filesByPath = new Map<string, StoredFile>();
+  readonly renders = new Map<string, Rendered>();
+  private readonly siteSlugs = new Map<number, string>();
+  private readonly groupSlugs = new Map<number, string>();
+  private readonly params = new Map<string, Record<string, string>>();
+
+  constructor(data: TenantPolicyData) {
+    this.tenant = data.tenant;
+    this.revision = data.tenant.revision;
+    for (const d of data.devices) if (d.registered) this.devicesByMac.set(d.mac, d);
+    for (const m of data.models) this.modelsByName.set(m.model, m);
+    for (const f of data.files) this.filesByPath.set(f.path, f);
+    for (const s of data.sites) this.siteSlugs.set(s.id, s.slug);
+    for (const g of data.groups) this.groupSlugs.set(g.id, g.slug);
+    for (const p of data.parameters) this.paramsOf(p.scope, p.scopeId, true)[p.name] = p.value;
+  }
+
+  private paramsOf(scope: ScopeKind, id: number, create = false): Record<string, string> {
+    const key = `${scope}:${id}`;
+    let rec = this.params.get(key);
+    if (!rec) {
+      rec = Object.create(null) as Record<string, string>;
+      if (create) this.params.set(key, rec);
+    }
+    return rec;
+  }
+
+  /**
+   * The policy layers for a device, least specific first. `device` is undefined for a phone the
+   * tenant serves without registration; `model` is the UA spelling (`VVX_500`) when known.
+   */
+  layersFor(device: Device | undefined, model: string | undefined): PolicyLayer[] {
+    const t = this.tenant;
+    const layers: PolicyLayer[] = [
+      { kind: 'defaults', ref: 'built-in', params: BUILT_IN_DEFAULTS },
+      { kind: 'tenant', ref: t.slug, params: this.paramsOf('tenant', t.id) },
+    ];
+    const mp = model ? this.modelsByName.get(model) : undefined;
+    if (mp) layers.push({ kind: 'model', ref: mp.model, params: this.paramsOf('model', mp.id) });
+    if (device?.siteId != null) {
+      layers.push({ kind: 'site', ref: this.siteSlugs.get(device.siteId) ?? String(device.siteId), params: this.paramsOf('site', device.siteId) });
+    }
+    if (device?.groupId != null) {
+      layers.push({ kind: 'group', ref: this.groupSlugs.get(device.groupId) ?? String(device.groupId), params: this.paramsOf('group', device.groupId) });
+    }
+    if (device) layers.push({ kind: 'device', ref: device.mac, params: this.paramsOf('device', device.id) });
+    return layers;
+  }
+}
+
+export function paramsRecord(rows: readonly ParameterRow[]): Record<string, string> {
+  const out = Object.create(null) as Record<string, string>;
+  for (const r of rows) out[r.name] = r.value;
+  return out;
+}

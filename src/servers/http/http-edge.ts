@@ -1,0 +1,97 @@
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import type { TLSSocket } from 'node:tls';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { Answer, Problem, Protocol, ProvisioningCore } from '../../provisioning/core.js';
+import { challengeHeaders, credentialsFromHeader } from './credentials-from-header.js';
+import { sendResource } from './send-resource.js';
+
+export interface HttpEdgeOptions {
+  logger: PinoLogger;
+  tls?: { key: string | Buffer; cert: string | Buffer; requestClientCert: boolean };
+  /** Connections idle longer than this are closed; phones open one connection per file anyway. */
+  keepAliveTimeoutMs?: number;
+}
+
+const STATUS: Record<Problem, number> = {
+  'bad-path': 400,
+  'too-long': 414,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  'not-allowed': 405,
+  'not-implemented': 501,
+};
+
+/** The HTTP(S) edge: translates requests into core calls and answers back into HTTP. */
+export function buildHttpEdge(core: ProvisioningCore, blobs: BlobStore, opts: HttpEdgeOptions) {
+  const protocol: Protocol = opts.tls ? 'https' : 'http';
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    disableRequestLogging: true,
+    exposeHeadRoutes: false,
+    maxParamLength: 2048,
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5000,
+    ...(opts.tls
+      ? {
+          https: {
+            key: opts.tls.key,
+            cert: opts.tls.cert,
+            requestCert: opts.tls.requestClientCert,
+            // Verification policy comes later: a certificate is only read, never required.
+            rejectUnauthorized: false,
+          },
+        }
+      : {}),
+  });
+
+  // Upload bodies are not parsed here: the core decides what a PUT means (for now: not stored).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const method = req.method;
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT') {
+      reply.header('allow', 'GET, HEAD, PUT');
+      return reply.code(405).type('text/plain; charset=utf-8').send(`method ${method} not allowed\n`);
+    }
+    const socket = req.raw.socket as TLSSocket;
+    const cert = opts.tls && typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
+    const answer = await core.handle({
+      protocol,
+      operation: method === 'PUT' ? 'write' : 'read',
+      target: req.raw.url ?? '/',
+      host: req.headers.host,
+      userAgent: req.headers['user-agent'],
+      ip: req.ip,
+      credentials: credentialsFromHeader(req.headers.authorization, method),
+      clientCertCn: cert && typeof cert.subject?.CN === 'string' ? cert.subject.CN : undefined,
+    });
+    if (answer.ok) return sendResource(req, reply, blobs, answer.resource);
+    return sendProblem(req, reply, answer);
+  };
+
+  const sendProblem = (req: FastifyRequest, reply: FastifyReply, answer: Extract<Answer, { ok: false }>) => {
+    const status = STATUS[answer.problem];
+    const log = { status, method: req.method, url: req.raw.url?.slice(0, 300), ip: req.ip, tenant: answer.tenant, reason: answer.message };
+    if (status === 404) req.log.debug(log, 'not found');
+    else req.log.info(log, 'request refused');
+    if (status === 401) {
+      // No body: nothing about the tenant or the path leaks to an unauthenticated client.
+      reply.header('www-authenticate', challengeHeaders(core.issueNonce(), answer.staleNonce ?? false));
+      return reply.code(401).header('content-length', 0).send();
+    }
+    if (status === 405) reply.header('allow', 'GET, HEAD');
+    return reply.code(status).type('text/plain; charset=utf-8').send(req.method === 'HEAD' ? undefined : `${answer.message}\n`);
+  };
+
+  app.route({ method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'], url: '/*', handler });
+  // Request targets the router cannot place (absolute URLs, odd encodings) still go to the core, which refuses them clearly.
+  app.setNotFoundHandler(handler);
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err, url: req.raw.url }, 'request failed');
+    reply.code(status).type('text/plain; charset=utf-8').send(status === 500 ? 'internal error\n' : `${err.message}\n`);
+  });
+  return app;
+}

@@ -1,0 +1,202 @@
+// The one persistence interface. Everything above it (the provisioning core, the admin services, the
+// CLI) talks to this, never to Kysely or a driver, so SQLite and PostgreSQL stay interchangeable.
+
+export type UnknownDevicePolicy = 'serve' | 'refuse';
+
+export interface Tenant {
+  id: number;
+  slug: string;
+  name: string;
+  provUsername: string;
+  /** scrypt hash, for Basic authentication. */
+  provPasswordHash: string;
+  /** MD5(username:realm:password) for Digest; the realm is fixed (see provisioning/credentials.ts). */
+  provDigestHa1: string;
+  /** First path segment that selects this tenant (`/acme/000000000000.cfg`), or null. */
+  pathPrefix: string | null;
+  /** Host names (lower-case) that select this tenant. */
+  hostnames: string[];
+  unknownDevices: UnknownDevicePolicy;
+  /** APP_FILE_PATH of the tenant's master file. */
+  appFilePath: string;
+  /** Extra CONFIG_FILES entries (files of the tenant's tree) read after the generated config. */
+  extraConfigFiles: string[];
+  /** Bumped on every change to this tenant's policy, devices or files. */
+  revision: number;
+  createdAt: string;
+}
+
+export interface NewTenant {
+  slug: string;
+  name: string;
+  provUsername: string;
+  provPasswordHash: string;
+  provDigestHa1: string;
+  pathPrefix?: string | null;
+  hostnames?: string[];
+  unknownDevices?: UnknownDevicePolicy;
+  appFilePath?: string;
+  extraConfigFiles?: string[];
+}
+
+export type TenantPatch = Partial<Omit<NewTenant, 'slug'>>;
+
+export interface Site {
+  id: number;
+  tenantId: number;
+  slug: string;
+  name: string;
+}
+
+export type DeviceGroup = Site;
+
+export interface ModelPolicy {
+  id: number;
+  tenantId: number;
+  /** Model in its User-Agent spelling, e.g. `VVX_500`. */
+  model: string;
+  /** Per-model APP_FILE_PATH, or null to use the tenant's. */
+  appFilePath: string | null;
+}
+
+export type Phase = 'bootrom' | 'updater' | 'application';
+
+export interface Device {
+  id: number;
+  tenantId: number;
+  mac: string;
+  /** True when an administrator added it; false when it was only seen on the wire. */
+  registered: boolean;
+  label: string;
+  siteId: number | null;
+  groupId: number | null;
+  /** Device-specific APP_FILE_PATH; a device with one gets its own `<mac>.cfg`. */
+  appFilePath: string | null;
+  // Inventory, written by the provisioning core (coalesced), never by admins.
+  firstSeen: string | null;
+  lastSeen: string | null;
+  lastIp: string | null;
+  model: string | null;
+  firmware: string | null;
+  updaterVersion: string | null;
+  phase: Phase | null;
+  serial: string | null;
+  lastFile: string | null;
+  userAgent: string | null;
+}
+
+export interface DeviceInput {
+  label?: string;
+  siteId?: number | null;
+  groupId?: number | null;
+  appFilePath?: string | null;
+}
+
+export type ScopeKind = 'tenant' | 'model' | 'site' | 'group' | 'device';
+
+/** A parameter layer inside one tenant. `id` is the tenant's, model policy's, site's, group's or device's id. */
+export interface Scope {
+  kind: ScopeKind;
+  id: number;
+}
+
+export interface ParameterRow {
+  scope: ScopeKind;
+  scopeId: number;
+  name: string;
+  value: string;
+}
+
+export interface StoredFile {
+  tenantId: number;
+  /** Path inside the tenant's tree, relative, forward slashes, no `..`. */
+  path: string;
+  /** Key in the blob store (the content's SHA-256, hex). */
+  blobKey: string;
+  size: number;
+  contentType: string;
+  createdAt: string;
+}
+
+/** One observation of a device on the wire; the store merges it into the device's inventory. */
+export interface Sighting {
+  tenantId: number;
+  mac: string;
+  at: string;
+  ip?: string;
+  model?: string;
+  firmware?: string;
+  updaterVersion?: string;
+  phase?: Phase;
+  serial?: string;
+  lastFile?: string;
+  userAgent?: string;
+}
+
+/** Everything the core needs to render any file of one tenant, read in one go. */
+export interface TenantPolicyData {
+  tenant: Tenant;
+  sites: Site[];
+  groups: DeviceGroup[];
+  models: ModelPolicy[];
+  /** Registered devices only: unregistered ones have no policy of their own. */
+  devices: Device[];
+  parameters: ParameterRow[];
+  files: StoredFile[];
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+
+  /** Global revision, bumped by every admin change in any tenant. One cheap read per request. */
+  revision(): Promise<number>;
+
+  createTenant(input: NewTenant): Promise<Tenant>;
+  updateTenant(id: number, patch: TenantPatch): Promise<Tenant>;
+  getTenantBySlug(slug: string): Promise<Tenant | undefined>;
+  listTenants(): Promise<Tenant[]>;
+  /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows). */
+  deleteTenant(id: number): Promise<void>;
+
+  createSite(tenantId: number, slug: string, name: string): Promise<Site>;
+  listSites(tenantId: number): Promise<Site[]>;
+  getSite(tenantId: number, slug: string): Promise<Site | undefined>;
+  /** Devices in the site fall back to no site; the site's parameters go with it. */
+  deleteSite(tenantId: number, id: number): Promise<void>;
+
+  createGroup(tenantId: number, slug: string, name: string): Promise<DeviceGroup>;
+  listGroups(tenantId: number): Promise<DeviceGroup[]>;
+  getGroup(tenantId: number, slug: string): Promise<DeviceGroup | undefined>;
+  deleteGroup(tenantId: number, id: number): Promise<void>;
+
+  /** Creates or updates the policy of one model in one tenant. */
+  upsertModelPolicy(tenantId: number, model: string, patch: { appFilePath?: string | null }): Promise<ModelPolicy>;
+  listModelPolicies(tenantId: number): Promise<ModelPolicy[]>;
+  getModelPolicy(tenantId: number, model: string): Promise<ModelPolicy | undefined>;
+  deleteModelPolicy(tenantId: number, id: number): Promise<void>;
+
+  /** Registers a device (or adopts one only seen on the wire) and applies the given fields. */
+  registerDevice(tenantId: number, mac: string, input: DeviceInput): Promise<Device>;
+  updateDevice(tenantId: number, id: number, input: DeviceInput): Promise<Device>;
+  getDevice(tenantId: number, mac: string): Promise<Device | undefined>;
+  /** All devices of the tenant, registered and seen-only, ordered by MAC. */
+  listDevices(tenantId: number): Promise<Device[]>;
+  deleteDevice(tenantId: number, id: number): Promise<void>;
+  /** Merges a batch of sightings into the inventory in one transaction; unknown MACs become unregistered devices. Does not bump revisions. */
+  recordSightings(sightings: Sighting[]): Promise<void>;
+
+  /** Sets (insert or replace) parameters at one layer. */
+  setParameters(tenantId: number, scope: Scope, values: Record<string, string>): Promise<void>;
+  /** Removes parameters from one layer; returns how many existed. */
+  unsetParameters(tenantId: number, scope: Scope, names: string[]): Promise<number>;
+  /** Parameters of the tenant, all layers or one, ordered by scope, scope id, name. */
+  listParameters(tenantId: number, scope?: Scope): Promise<ParameterRow[]>;
+
+  putFile(file: Omit<StoredFile, 'createdAt'>): Promise<StoredFile>;
+  getFile(tenantId: number, path: string): Promise<StoredFile | undefined>;
+  listFiles(tenantId: number): Promise<StoredFile[]>;
+  deleteFile(tenantId: number, path: string): Promise<boolean>;
+
+  loadTenantPolicy(tenantId: number): Promise<TenantPolicyData>;
+}
