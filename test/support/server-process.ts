@@ -1,0 +1,87 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const MAIN = join(ROOT, 'src/cli/main.ts');
+
+export function tempDir(prefix = 'polyprov-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface ServerProcess {
+  httpUrl: string;
+  httpsUrl: string;
+  dataDir: string;
+  child: ChildProcess;
+  /** Every JSON log line the server wrote so far. */
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+/** Runs `polyprov serve` as a real child process on loopback, on ports the OS picks. */
+export async function startServer(opts: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ServerProcess> {
+  const dataDir = opts.dataDir ?? tempDir();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, 'serve', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--workers', '1', '--inventory-flush-ms', '50', ...(opts.args ?? [])],
+    { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ports: Record<string, number> = {};
+  const wanted = opts.args?.includes('--no-https') ? ['http'] : opts.args?.includes('--no-http') ? ['https'] : ['http', 'https'];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in time; stderr:\n${stderr}`)), opts.timeoutMs ?? 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}; stderr:\n${stderr}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      try {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        logs.push(rec);
+        if (rec.msg === 'listening') ports[rec.protocol as string] = rec.port as number;
+        if (wanted.every((p) => ports[p])) {
+          clearTimeout(timer);
+          resolve();
+        }
+      } catch {
+        /* not a log line */
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    httpUrl: `http://127.0.0.1:${ports.http}`,
+    httpsUrl: `https://127.0.0.1:${ports.https}`,
+    dataDir,
+    child,
+    logs,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `polyprov` command line against a data folder. */
+export function cli(dataDir: string, args: string[]): CliResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--data', dataDir, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
