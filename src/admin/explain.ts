@@ -4,6 +4,8 @@ import { resolvePolicy, type ResolvedParameter } from '../domain/resolve-policy.
 import { TenantSnapshot } from '../provisioning/tenant-snapshot.js';
 import type { Device, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
+import { AdminError } from './admin-error.js';
+import { requireTenant } from './tenants.js';
 
 export interface Explanation {
   tenant: string;
@@ -50,4 +52,16 @@ export async function explainDevice(ctx: AdminContext, t: Tenant, macInput: stri
     parameters: resolvePolicy(layers),
     notes,
   };
+}
+
+/** `explain <mac>` without --tenant: the tenant that knows this MAC, or the only tenant there is. */
+export async function tenantOfDevice(ctx: AdminContext, macInput: string): Promise<Tenant> {
+  const mac = requireMac(macInput);
+  const tenants = await ctx.store.listTenants();
+  if (tenants.length <= 1) return requireTenant(ctx, undefined);
+  const holders: Tenant[] = [];
+  for (const t of tenants) if (await ctx.store.getDevice(t.id, mac)) holders.push(t);
+  if (holders.length === 1) return holders[0]!;
+  if (holders.length === 0) throw new AdminError(`no tenant knows device ${mac}: choose the tenant with --tenant to see what it would be served`);
+  throw new AdminError(`device ${mac} is known in several tenants (${holders.map((t) => t.slug).join(', ')}): choose one with --tenant`);
 }

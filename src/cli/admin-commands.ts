@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { AdminContext } from '../admin/admin-context.js';
-import { explainDevice } from '../admin/explain.js';
+import { explainDevice, tenantOfDevice } from '../admin/explain.js';
 import { addFile, removeFile } from '../admin/files.js';
 import { listParameters, scopeNames, setParameters, unsetParameters, type ScopeSelector } from '../admin/parameters.js';
 import { addDevice, addGroup, addSite, requireDevice, requireGroup, requireModelPolicy, requireSite, setModelPolicy, updateDevice } from '../admin/structure.js';
@@ -286,7 +286,9 @@ export function registerAdminCommands(program: Command): void {
       .option('--model <model>', 'explain as if the phone were this model')
       .option('--json', 'print JSON'),
   ).action(async (mac: string, _o, cmd: Command) =>
-    withTenant(cmd, async (ctx, t, o) => {
+    withContext(cmd, async (ctx, o) => {
+      const slug = (o.tenant as string | undefined) ?? process.env.POLYPROV_TENANT;
+      const t = slug ? await requireTenant(ctx, slug) : await tenantOfDevice(ctx, mac);
       const e = await explainDevice(ctx, t, mac, o.model as string | undefined);
       if (o.json) return printJson(e);
       const out = process.stdout;
