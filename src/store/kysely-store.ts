@@ -1,0 +1,889 @@
+// The Store on Kysely: one code path for SQLite and PostgreSQL.
+//
+// Concurrency model:
+// - Every admin mutation runs in one transaction whose first statement bumps the global revision
+//   row. On PostgreSQL that row lock serializes admin writes, so the explicit uniqueness checks
+//   below cannot race each other; on SQLite write transactions start with `begin immediate`
+//   (see open-store.ts), which serializes them across processes.
+// - recordSightings touches neither revision: it only upserts device inventory, with rows sorted
+//   by (tenant, mac) so concurrent batches lock in the same order.
+// - Multi-query reads that must agree with each other (loadTenantPolicy, tenant + host names) run
+//   in a read-only repeatable-read transaction: one snapshot on both dialects.
+
+import { sql } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { ConflictError, NotFoundError } from './errors.js';
+import type { Database, DevicesTable, FilesTable, ModelPoliciesTable, ParametersTable, SitesTable, TenantsTable } from './schema.js';
+import type {
+  Device,
+  DeviceGroup,
+  DeviceInput,
+  ModelPolicy,
+  NewTenant,
+  ParameterRow,
+  Phase,
+  Scope,
+  ScopeKind,
+  Sighting,
+  Site,
+  Store,
+  StoredFile,
+  Tenant,
+  TenantPatch,
+  TenantPolicyData,
+  UnknownDevicePolicy,
+} from './store.js';
+
+type Db = Kysely<Database>;
+type Tx = Transaction<Database>;
+type TenantRow = Selectable<TenantsTable>;
+type SiteRow = Selectable<SitesTable>;
+type ModelRow = Selectable<ModelPoliciesTable>;
+type DeviceRow = Selectable<DevicesTable>;
+type ParameterDbRow = Pick<Selectable<ParametersTable>, 'scope' | 'scope_id' | 'name' | 'value'>;
+type FileRow = Selectable<FilesTable>;
+
+/** Default APP_FILE_PATH of a new tenant: the stock name of the UC Software application image. */
+export const DEFAULT_APP_FILE_PATH = 'sip.ld';
+export const DEFAULT_UNKNOWN_DEVICES: UnknownDevicePolicy = 'serve';
+
+/** Rows per multi-row INSERT: well below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
+const INSERT_CHUNK = 500;
+/** Values per `IN (…)` list. */
+const IN_CHUNK = 1000;
+
+const SCOPE_ORDER: Record<ScopeKind, number> = { tenant: 0, model: 1, site: 2, group: 3, device: 4 };
+
+type GroupTable = 'sites' | 'device_groups';
+
+export class KyselyStore implements Store {
+  /** Read on every phone request: built and compiled once (a primary-key lookup). */
+  private readonly revisionQuery;
+
+  constructor(
+    private readonly db: Db,
+    readonly dialect: 'sqlite' | 'postgres',
+  ) {
+    this.revisionQuery = db.selectFrom('revision').select('value').where('id', '=', 1).compile();
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async revision(): Promise<number> {
+    const { rows } = await this.db.executeQuery(this.revisionQuery);
+    return rows[0] ? Number(rows[0].value) : 0;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Transactions
+
+  /** A write transaction; driver constraint errors become ConflictError / NotFoundError. */
+  private async write<T>(fn: (trx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute(fn);
+      } catch (err) {
+        // PostgreSQL may abort one of two transactions that lock the same device rows in
+        // different orders (e.g. deleteSite's SET NULL against an inventory batch): run it again.
+        if (attempt < 3 && isRetryable(err)) continue;
+        throw mapDriverError(err);
+      }
+    }
+  }
+
+  /** A consistent read-only snapshot across several queries. */
+  private read<T>(fn: (trx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(fn);
+  }
+
+  private async bumpGlobal(trx: Tx): Promise<void> {
+    await trx
+      .updateTable('revision')
+      .set((eb) => ({ value: eb('value', '+', 1) }))
+      .where('id', '=', 1)
+      .execute();
+  }
+
+  /** Bumps the global and the tenant's revision; returns the tenant's slug, or NotFoundError. */
+  private async bump(trx: Tx, tenantId: number): Promise<string> {
+    await this.bumpGlobal(trx);
+    const row = await trx
+      .updateTable('tenants')
+      .set((eb) => ({ revision: eb('revision', '+', 1) }))
+      .where('id', '=', tenantId)
+      .returning('slug')
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError(`tenant ${tenantId} does not exist`);
+    return row.slug;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Tenants
+
+  async createTenant(input: NewTenant): Promise<Tenant> {
+    const hostnames = normalizeHostnames(input.hostnames ?? []);
+    const pathPrefix = input.pathPrefix || null;
+    return this.write(async (trx) => {
+      await this.bumpGlobal(trx);
+      await this.checkTenantUnique(trx, undefined, { slug: input.slug, provUsername: input.provUsername, pathPrefix, hostnames });
+      const row = await trx
+        .insertInto('tenants')
+        .values({
+          slug: input.slug,
+          name: input.name,
+          prov_username: input.provUsername,
+          prov_password_hash: input.provPasswordHash,
+          prov_digest_ha1: input.provDigestHa1,
+          path_prefix: pathPrefix,
+          unknown_devices: input.unknownDevices ?? DEFAULT_UNKNOWN_DEVICES,
+          app_file_path: input.appFilePath ?? DEFAULT_APP_FILE_PATH,
+          extra_config_files: JSON.stringify(input.extraConfigFiles ?? []),
+          revision: 1,
+          created_at: new Date().toISOString(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (hostnames.length) {
+        await trx
+          .insertInto('tenant_hostnames')
+          .values(hostnames.map((hostname) => ({ hostname, tenant_id: row.id })))
+          .execute();
+      }
+      return toTenant(row, hostnames);
+    });
+  }
+
+  async updateTenant(id: number, patch: TenantPatch): Promise<Tenant> {
+    const hostnames = patch.hostnames === undefined ? undefined : normalizeHostnames(patch.hostnames);
+    const pathPrefix = patch.pathPrefix === undefined ? undefined : patch.pathPrefix || null;
+    return this.write(async (trx) => {
+      await this.bumpGlobal(trx);
+      const current = await trx.selectFrom('tenants').select('id').where('id', '=', id).executeTakeFirst();
+      if (!current) throw new NotFoundError(`tenant ${id} does not exist`);
+      await this.checkTenantUnique(trx, id, { provUsername: patch.provUsername, pathPrefix, hostnames });
+      const row = await trx
+        .updateTable('tenants')
+        .set((eb) => ({
+          revision: eb('revision', '+', 1),
+          ...defined({
+            name: patch.name,
+            prov_username: patch.provUsername,
+            prov_password_hash: patch.provPasswordHash,
+            prov_digest_ha1: patch.provDigestHa1,
+            path_prefix: pathPrefix,
+            unknown_devices: patch.unknownDevices,
+            app_file_path: patch.appFilePath,
+            extra_config_files: patch.extraConfigFiles === undefined ? undefined : JSON.stringify(patch.extraConfigFiles),
+          }),
+        }))
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (hostnames !== undefined) {
+        await trx.deleteFrom('tenant_hostnames').where('tenant_id', '=', id).execute();
+        if (hostnames.length) {
+          await trx
+            .insertInto('tenant_hostnames')
+            .values(hostnames.map((hostname) => ({ hostname, tenant_id: id })))
+            .execute();
+        }
+      }
+      return toTenant(row, await hostnamesOf(trx, id));
+    });
+  }
+
+  /** Explicit checks, so the message can name the tenant that already holds the value. */
+  private async checkTenantUnique(
+    trx: Tx,
+    selfId: number | undefined,
+    v: { slug?: string; provUsername?: string; pathPrefix?: string | null; hostnames?: string[] },
+  ): Promise<void> {
+    const others = trx.selectFrom('tenants').select('slug').$if(selfId !== undefined, (q) => q.where('id', '!=', selfId!));
+    if (v.slug !== undefined) {
+      const hit = await others.where('slug', '=', v.slug).executeTakeFirst();
+      if (hit) throw new ConflictError(`tenant "${v.slug}" already exists`);
+    }
+    if (v.provUsername !== undefined) {
+      const hit = await others.where('prov_username', '=', v.provUsername).executeTakeFirst();
+      if (hit) throw new ConflictError(`provisioning username "${v.provUsername}" is used by tenant "${hit.slug}"`);
+    }
+    if (v.pathPrefix) {
+      const hit = await others.where('path_prefix', '=', v.pathPrefix).executeTakeFirst();
+      if (hit) throw new ConflictError(`path prefix "${v.pathPrefix}" is used by tenant "${hit.slug}"`);
+    }
+    if (v.hostnames?.length) {
+      const hit = await trx
+        .selectFrom('tenant_hostnames as h')
+        .innerJoin('tenants as t', 't.id', 'h.tenant_id')
+        .select(['h.hostname', 't.slug'])
+        .where('h.hostname', 'in', v.hostnames)
+        .$if(selfId !== undefined, (q) => q.where('h.tenant_id', '!=', selfId!))
+        .orderBy('h.hostname')
+        .executeTakeFirst();
+      if (hit) throw new ConflictError(`host name "${hit.hostname}" is used by tenant "${hit.slug}"`);
+    }
+  }
+
+  async getTenantBySlug(slug: string): Promise<Tenant | undefined> {
+    return this.read(async (trx) => {
+      const row = await trx.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
+      return row ? toTenant(row, await hostnamesOf(trx, row.id)) : undefined;
+    });
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    return this.read(async (trx) => {
+      const rows = await trx.selectFrom('tenants').selectAll().execute();
+      const hosts = await trx.selectFrom('tenant_hostnames').select(['hostname', 'tenant_id']).execute();
+      const byTenant = new Map<number, string[]>();
+      for (const h of hosts) {
+        const list = byTenant.get(h.tenant_id);
+        if (list) list.push(h.hostname);
+        else byTenant.set(h.tenant_id, [h.hostname]);
+      }
+      return rows
+        .map((r) => toTenant(r, (byTenant.get(r.id) ?? []).sort(compare)))
+        .sort((a, b) => compare(a.slug, b.slug));
+    });
+  }
+
+  async deleteTenant(id: number): Promise<void> {
+    await this.write(async (trx) => {
+      await this.bumpGlobal(trx);
+      // The foreign keys cascade too; deleting explicitly keeps this independent of them.
+      for (const table of ['parameters', 'files', 'devices', 'model_policies', 'sites', 'device_groups', 'tenant_hostnames'] as const) {
+        await trx.deleteFrom(table).where('tenant_id', '=', id).execute();
+      }
+      const res = await trx.deleteFrom('tenants').where('id', '=', id).executeTakeFirst();
+      if (!res.numDeletedRows) throw new NotFoundError(`tenant ${id} does not exist`);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sites and device groups (same shape, different tables)
+
+  private async createGrouping(table: GroupTable, what: string, tenantId: number, slug: string, name: string): Promise<Site> {
+    return this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      const t = table as 'sites';
+      const hit = await trx.selectFrom(t).select('id').where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
+      if (hit) throw new ConflictError(`${what} "${slug}" already exists in tenant "${tenantSlug}"`);
+      const row = await trx.insertInto(t).values({ tenant_id: tenantId, slug, name }).returningAll().executeTakeFirstOrThrow();
+      return toSite(row);
+    });
+  }
+
+  private async listGrouping(table: GroupTable, tenantId: number): Promise<Site[]> {
+    const rows = await this.db
+      .selectFrom(table as 'sites')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .execute();
+    return rows.map(toSite).sort((a, b) => compare(a.slug, b.slug));
+  }
+
+  private async getGrouping(table: GroupTable, tenantId: number, slug: string): Promise<Site | undefined> {
+    const row = await this.db
+      .selectFrom(table as 'sites')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('slug', '=', slug)
+      .executeTakeFirst();
+    return row ? toSite(row) : undefined;
+  }
+
+  private async deleteGrouping(table: GroupTable, kind: 'site' | 'group', tenantId: number, id: number): Promise<void> {
+    await this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      const column = kind === 'site' ? 'site_id' : 'group_id';
+      // ON DELETE SET NULL does this too; explicit so it holds even without foreign keys enforced.
+      await trx.updateTable('devices').set({ [column]: null }).where('tenant_id', '=', tenantId).where(column, '=', id).execute();
+      await deleteScopeParameters(trx, tenantId, kind, id);
+      const res = await trx
+        .deleteFrom(table as 'sites')
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!res.numDeletedRows) throw new NotFoundError(`${kind} ${id} does not exist in tenant "${tenantSlug}"`);
+    });
+  }
+
+  createSite(tenantId: number, slug: string, name: string): Promise<Site> {
+    return this.createGrouping('sites', 'site', tenantId, slug, name);
+  }
+  listSites(tenantId: number): Promise<Site[]> {
+    return this.listGrouping('sites', tenantId);
+  }
+  getSite(tenantId: number, slug: string): Promise<Site | undefined> {
+    return this.getGrouping('sites', tenantId, slug);
+  }
+  deleteSite(tenantId: number, id: number): Promise<void> {
+    return this.deleteGrouping('sites', 'site', tenantId, id);
+  }
+
+  createGroup(tenantId: number, slug: string, name: string): Promise<DeviceGroup> {
+    return this.createGrouping('device_groups', 'group', tenantId, slug, name);
+  }
+  listGroups(tenantId: number): Promise<DeviceGroup[]> {
+    return this.listGrouping('device_groups', tenantId);
+  }
+  getGroup(tenantId: number, slug: string): Promise<DeviceGroup | undefined> {
+    return this.getGrouping('device_groups', tenantId, slug);
+  }
+  deleteGroup(tenantId: number, id: number): Promise<void> {
+    return this.deleteGrouping('device_groups', 'group', tenantId, id);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Model policies
+
+  async upsertModelPolicy(tenantId: number, model: string, patch: { appFilePath?: string | null }): Promise<ModelPolicy> {
+    return this.write(async (trx) => {
+      await this.bump(trx, tenantId);
+      const current = await trx
+        .selectFrom('model_policies')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('model', '=', model)
+        .executeTakeFirst();
+      if (!current) {
+        const row = await trx
+          .insertInto('model_policies')
+          .values({ tenant_id: tenantId, model, app_file_path: patch.appFilePath ?? null })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toModel(row);
+      }
+      if (patch.appFilePath === undefined) return toModel(current);
+      const row = await trx
+        .updateTable('model_policies')
+        .set({ app_file_path: patch.appFilePath })
+        .where('id', '=', current.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toModel(row);
+    });
+  }
+
+  async listModelPolicies(tenantId: number): Promise<ModelPolicy[]> {
+    const rows = await this.db.selectFrom('model_policies').selectAll().where('tenant_id', '=', tenantId).execute();
+    return rows.map(toModel).sort((a, b) => compare(a.model, b.model));
+  }
+
+  async getModelPolicy(tenantId: number, model: string): Promise<ModelPolicy | undefined> {
+    const row = await this.db
+      .selectFrom('model_policies')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('model', '=', model)
+      .executeTakeFirst();
+    return row ? toModel(row) : undefined;
+  }
+
+  async deleteModelPolicy(tenantId: number, id: number): Promise<void> {
+    await this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      await deleteScopeParameters(trx, tenantId, 'model', id);
+      const res = await trx.deleteFrom('model_policies').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      if (!res.numDeletedRows) throw new NotFoundError(`model policy ${id} does not exist in tenant "${tenantSlug}"`);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Devices
+
+  async registerDevice(tenantId: number, mac: string, input: DeviceInput): Promise<Device> {
+    const m = normalizeMac(mac);
+    return this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      await checkDeviceRefs(trx, tenantId, tenantSlug, input);
+      // Insert-or-nothing first: an inventory batch may insert the same MAC concurrently (on
+      // PostgreSQL ON CONFLICT waits for it), and then we adopt the row it wrote.
+      const inserted = await trx
+        .insertInto('devices')
+        .values({
+          tenant_id: tenantId,
+          mac: m,
+          registered: 1,
+          label: input.label ?? '',
+          site_id: input.siteId ?? null,
+          group_id: input.groupId ?? null,
+          app_file_path: input.appFilePath ?? null,
+        })
+        .onConflict((oc) => oc.columns(['tenant_id', 'mac']).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return toDevice(inserted);
+      const adopted = await trx
+        .updateTable('devices')
+        .set({ registered: 1, ...deviceFields(input) })
+        .where('tenant_id', '=', tenantId)
+        .where('mac', '=', m)
+        .where('registered', '=', 0)
+        .returningAll()
+        .executeTakeFirst();
+      if (!adopted) throw new ConflictError(`device ${m} is already registered in tenant "${tenantSlug}"`);
+      return toDevice(adopted);
+    });
+  }
+
+  async updateDevice(tenantId: number, id: number, input: DeviceInput): Promise<Device> {
+    return this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      await checkDeviceRefs(trx, tenantId, tenantSlug, input);
+      const fields = deviceFields(input);
+      const row = Object.keys(fields).length
+        ? await trx.updateTable('devices').set(fields).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst()
+        : await trx.selectFrom('devices').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      if (!row) throw new NotFoundError(`device ${id} does not exist in tenant "${tenantSlug}"`);
+      return toDevice(row);
+    });
+  }
+
+  async getDevice(tenantId: number, mac: string): Promise<Device | undefined> {
+    const row = await this.db
+      .selectFrom('devices')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('mac', '=', normalizeMac(mac))
+      .executeTakeFirst();
+    return row ? toDevice(row) : undefined;
+  }
+
+  async listDevices(tenantId: number): Promise<Device[]> {
+    const rows = await this.db.selectFrom('devices').selectAll().where('tenant_id', '=', tenantId).execute();
+    return rows.map(toDevice).sort((a, b) => compare(a.mac, b.mac));
+  }
+
+  async deleteDevice(tenantId: number, id: number): Promise<void> {
+    await this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      await deleteScopeParameters(trx, tenantId, 'device', id);
+      const res = await trx.deleteFrom('devices').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      if (!res.numDeletedRows) throw new NotFoundError(`device ${id} does not exist in tenant "${tenantSlug}"`);
+    });
+  }
+
+  async recordSightings(sightings: Sighting[]): Promise<void> {
+    const rows = mergeSightings(sightings);
+    if (!rows.length) return;
+    await this.write(async (trx) => {
+      // Sightings of a tenant deleted meanwhile are dropped (otherwise the foreign key would fail
+      // the whole batch, and the recorder would retry it forever).
+      const tenantIds = [...new Set(rows.map((r) => r.tenant_id))];
+      const live = new Set<number>();
+      for (const ids of chunks(tenantIds, IN_CHUNK)) {
+        for (const t of await trx.selectFrom('tenants').select('id').where('id', 'in', ids).execute()) live.add(t.id);
+      }
+      const kept = rows.filter((r) => live.has(r.tenant_id));
+      for (const chunk of chunks(kept, INSERT_CHUNK)) {
+        await trx
+          .insertInto('devices')
+          .values(chunk)
+          .onConflict((oc) =>
+            oc.columns(['tenant_id', 'mac']).doUpdateSet({
+              first_seen: sql<string>`case when devices.first_seen is null or excluded.first_seen < devices.first_seen then excluded.first_seen else devices.first_seen end`,
+              last_seen: sql<string>`case when devices.last_seen is null or excluded.last_seen > devices.last_seen then excluded.last_seen else devices.last_seen end`,
+              last_ip: inventoryField('last_ip'),
+              model: inventoryField('model'),
+              firmware: inventoryField('firmware'),
+              updater_version: inventoryField('updater_version'),
+              phase: inventoryField('phase'),
+              serial: inventoryField('serial'),
+              last_file: inventoryField('last_file'),
+              user_agent: inventoryField('user_agent'),
+            }),
+          )
+          .execute();
+      }
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Parameters
+
+  async setParameters(tenantId: number, scope: Scope, values: Record<string, string>): Promise<void> {
+    const entries = Object.entries(values);
+    for (const [name, value] of entries) {
+      if (typeof value !== 'string') throw new TypeError(`parameter ${name}: value must be a string`);
+    }
+    await this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      await checkScope(trx, tenantId, tenantSlug, scope);
+      const rows = entries.map(([name, value]) => ({ tenant_id: tenantId, scope: scope.kind, scope_id: scope.id, name, value }));
+      for (const chunk of chunks(rows, INSERT_CHUNK)) {
+        await trx
+          .insertInto('parameters')
+          .values(chunk)
+          .onConflict((oc) =>
+            oc.columns(['tenant_id', 'scope', 'scope_id', 'name']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async unsetParameters(tenantId: number, scope: Scope, names: string[]): Promise<number> {
+    return this.write(async (trx) => {
+      await this.bump(trx, tenantId);
+      let removed = 0;
+      for (const chunk of chunks([...new Set(names)], IN_CHUNK)) {
+        const res = await trx
+          .deleteFrom('parameters')
+          .where('tenant_id', '=', tenantId)
+          .where('scope', '=', scope.kind)
+          .where('scope_id', '=', scope.id)
+          .where('name', 'in', chunk)
+          .executeTakeFirst();
+        removed += Number(res.numDeletedRows);
+      }
+      return removed;
+    });
+  }
+
+  async listParameters(tenantId: number, scope?: Scope): Promise<ParameterRow[]> {
+    const rows = await this.db
+      .selectFrom('parameters')
+      .select(['scope', 'scope_id', 'name', 'value'])
+      .where('tenant_id', '=', tenantId)
+      .$if(scope !== undefined, (q) => q.where('scope', '=', scope!.kind).where('scope_id', '=', scope!.id))
+      .execute();
+    return sortParameters(rows.map(toParameter));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Files
+
+  async putFile(file: Omit<StoredFile, 'createdAt'>): Promise<StoredFile> {
+    if (!Number.isSafeInteger(file.size) || file.size < 0) throw new TypeError(`file ${file.path}: bad size ${file.size}`);
+    return this.write(async (trx) => {
+      await this.bump(trx, file.tenantId);
+      const row = await trx
+        .insertInto('files')
+        .values({
+          tenant_id: file.tenantId,
+          path: file.path,
+          blob_key: file.blobKey,
+          size: file.size,
+          content_type: file.contentType,
+          created_at: new Date().toISOString(),
+        })
+        .onConflict((oc) =>
+          oc.columns(['tenant_id', 'path']).doUpdateSet((eb) => ({
+            blob_key: eb.ref('excluded.blob_key'),
+            size: eb.ref('excluded.size'),
+            content_type: eb.ref('excluded.content_type'),
+            created_at: eb.ref('excluded.created_at'),
+          })),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toFile(row);
+    });
+  }
+
+  async getFile(tenantId: number, path: string): Promise<StoredFile | undefined> {
+    const row = await this.db.selectFrom('files').selectAll().where('tenant_id', '=', tenantId).where('path', '=', path).executeTakeFirst();
+    return row ? toFile(row) : undefined;
+  }
+
+  async listFiles(tenantId: number): Promise<StoredFile[]> {
+    const rows = await this.db.selectFrom('files').selectAll().where('tenant_id', '=', tenantId).execute();
+    return rows.map(toFile).sort((a, b) => compare(a.path, b.path));
+  }
+
+  async deleteFile(tenantId: number, path: string): Promise<boolean> {
+    return this.write(async (trx) => {
+      await this.bump(trx, tenantId);
+      const res = await trx.deleteFrom('files').where('tenant_id', '=', tenantId).where('path', '=', path).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  async loadTenantPolicy(tenantId: number): Promise<TenantPolicyData> {
+    return this.read(async (trx) => {
+      const row = await trx.selectFrom('tenants').selectAll().where('id', '=', tenantId).executeTakeFirst();
+      if (!row) throw new NotFoundError(`tenant ${tenantId} does not exist`);
+      const hostnames = await hostnamesOf(trx, tenantId);
+      const sites = await trx.selectFrom('sites').selectAll().where('tenant_id', '=', tenantId).execute();
+      const groups = await trx.selectFrom('device_groups').selectAll().where('tenant_id', '=', tenantId).execute();
+      const models = await trx.selectFrom('model_policies').selectAll().where('tenant_id', '=', tenantId).execute();
+      const devices = await trx.selectFrom('devices').selectAll().where('tenant_id', '=', tenantId).where('registered', '=', 1).execute();
+      const parameters = await trx.selectFrom('parameters').select(['scope', 'scope_id', 'name', 'value']).where('tenant_id', '=', tenantId).execute();
+      const files = await trx.selectFrom('files').selectAll().where('tenant_id', '=', tenantId).execute();
+      return {
+        tenant: toTenant(row, hostnames),
+        sites: sites.map(toSite).sort((a, b) => compare(a.slug, b.slug)),
+        groups: groups.map(toSite).sort((a, b) => compare(a.slug, b.slug)),
+        models: models.map(toModel).sort((a, b) => compare(a.model, b.model)),
+        devices: devices.map(toDevice).sort((a, b) => compare(a.mac, b.mac)),
+        parameters: sortParameters(parameters.map(toParameter)),
+        files: files.map(toFile).sort((a, b) => compare(a.path, b.path)),
+      };
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/**
+ * An inventory column on conflict: absent in the batch → keep; batch at least as recent as the
+ * stored last_seen → take it; an older (late) batch only fills a column that is still empty.
+ */
+function inventoryField(col: keyof DevicesTable) {
+  const cur = sql.ref(`devices.${col}`);
+  const next = sql.ref(`excluded.${col}`);
+  return sql<string | null>`case when ${next} is null then ${cur} when devices.last_seen is null or excluded.last_seen >= devices.last_seen then ${next} else coalesce(${cur}, ${next}) end`;
+}
+
+type SightingRow = {
+  tenant_id: number;
+  mac: string;
+  registered: number;
+  label: string;
+  first_seen: string;
+  last_seen: string;
+  last_ip: string | null;
+  model: string | null;
+  firmware: string | null;
+  updater_version: string | null;
+  phase: string | null;
+  serial: string | null;
+  last_file: string | null;
+  user_agent: string | null;
+};
+
+const SIGHTING_FIELDS = [
+  ['ip', 'last_ip'],
+  ['model', 'model'],
+  ['firmware', 'firmware'],
+  ['updaterVersion', 'updater_version'],
+  ['phase', 'phase'],
+  ['serial', 'serial'],
+  ['lastFile', 'last_file'],
+  ['userAgent', 'user_agent'],
+] as const;
+
+/**
+ * One row per (tenant, MAC): sightings applied in time order, so the latest value of each present
+ * field wins and absent fields keep what an earlier sighting said. Rows come sorted by (tenant,
+ * MAC). Sightings whose time is not a date are dropped.
+ */
+export function mergeSightings(sightings: readonly Sighting[]): SightingRow[] {
+  const timed: { s: Sighting; at: string; i: number }[] = [];
+  sightings.forEach((s, i) => {
+    const t = Date.parse(s.at);
+    if (!Number.isNaN(t)) timed.push({ s, at: new Date(t).toISOString(), i });
+  });
+  timed.sort((a, b) => compare(a.at, b.at) || a.i - b.i);
+  const byKey = new Map<string, SightingRow>();
+  for (const { s, at } of timed) {
+    const mac = normalizeMac(s.mac);
+    const key = `${s.tenantId}|${mac}`;
+    let row = byKey.get(key);
+    if (!row) {
+      row = {
+        tenant_id: s.tenantId,
+        mac,
+        registered: 0,
+        label: '',
+        first_seen: at,
+        last_seen: at,
+        last_ip: null,
+        model: null,
+        firmware: null,
+        updater_version: null,
+        phase: null,
+        serial: null,
+        last_file: null,
+        user_agent: null,
+      };
+      byKey.set(key, row);
+    }
+    row.last_seen = at;
+    for (const [from, to] of SIGHTING_FIELDS) {
+      const v = s[from];
+      if (v !== undefined && v !== null) row[to] = v;
+    }
+  }
+  return [...byKey.values()].sort((a, b) => a.tenant_id - b.tenant_id || compare(a.mac, b.mac));
+}
+
+async function hostnamesOf(trx: Tx | Db, tenantId: number): Promise<string[]> {
+  const rows = await trx.selectFrom('tenant_hostnames').select('hostname').where('tenant_id', '=', tenantId).execute();
+  return rows.map((r) => r.hostname).sort(compare);
+}
+
+async function deleteScopeParameters(trx: Tx, tenantId: number, kind: ScopeKind, id: number): Promise<void> {
+  await trx.deleteFrom('parameters').where('tenant_id', '=', tenantId).where('scope', '=', kind).where('scope_id', '=', id).execute();
+}
+
+/** Site and group ids given to a device must exist in the same tenant. */
+async function checkDeviceRefs(trx: Tx, tenantId: number, tenantSlug: string, input: DeviceInput): Promise<void> {
+  if (input.siteId != null) {
+    const hit = await trx.selectFrom('sites').select('id').where('tenant_id', '=', tenantId).where('id', '=', input.siteId).executeTakeFirst();
+    if (!hit) throw new NotFoundError(`site ${input.siteId} does not exist in tenant "${tenantSlug}"`);
+  }
+  if (input.groupId != null) {
+    const hit = await trx
+      .selectFrom('device_groups')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', input.groupId)
+      .executeTakeFirst();
+    if (!hit) throw new NotFoundError(`group ${input.groupId} does not exist in tenant "${tenantSlug}"`);
+  }
+}
+
+/** Parameters may only be set on a layer that exists in the tenant (scope/scope_id has no foreign key). */
+async function checkScope(trx: Tx, tenantId: number, tenantSlug: string, scope: Scope): Promise<void> {
+  const table = { model: 'model_policies', site: 'sites', group: 'device_groups', device: 'devices' } as const;
+  if (scope.kind === 'tenant') {
+    if (scope.id !== tenantId) throw new NotFoundError(`tenant scope ${scope.id} is not tenant "${tenantSlug}"`);
+    return;
+  }
+  const t = table[scope.kind];
+  if (!t) throw new TypeError(`unknown parameter scope ${String(scope.kind)}`);
+  const hit = await trx
+    .selectFrom(t as 'sites')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', scope.id)
+    .executeTakeFirst();
+  if (!hit) throw new NotFoundError(`${scope.kind} ${scope.id} does not exist in tenant "${tenantSlug}"`);
+}
+
+function deviceFields(input: DeviceInput): Partial<Pick<DevicesTable, 'label' | 'site_id' | 'group_id' | 'app_file_path'>> {
+  return defined({ label: input.label, site_id: input.siteId, group_id: input.groupId, app_file_path: input.appFilePath });
+}
+
+/** Drops keys whose value is undefined (null stays: it clears a column). */
+function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+function normalizeHostnames(hostnames: readonly string[]): string[] {
+  return [...new Set(hostnames.map((h) => h.trim().toLowerCase()).filter(Boolean))].sort(compare);
+}
+
+function normalizeMac(mac: string): string {
+  return mac.toLowerCase();
+}
+
+/** Code-unit order: the same on both dialects, whatever the PostgreSQL database's collation. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sortParameters(rows: ParameterRow[]): ParameterRow[] {
+  return rows.sort(
+    (a, b) => (SCOPE_ORDER[a.scope] ?? 9) - (SCOPE_ORDER[b.scope] ?? 9) || a.scopeId - b.scopeId || compare(a.name, b.name),
+  );
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001'; // deadlock_detected, serialization_failure
+}
+
+/** Fallback when an explicit check did not catch it (e.g. a race): constraint errors by code. */
+function mapDriverError(err: unknown): unknown {
+  if (err instanceof ConflictError || err instanceof NotFoundError) return err;
+  const e = err as { code?: unknown; message?: unknown; detail?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const detail = typeof e?.detail === 'string' ? e.detail : typeof e?.message === 'string' ? e.message : String(err);
+  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    return new ConflictError(`already exists: ${detail}`, { cause: err });
+  }
+  if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    return new NotFoundError(`refers to a row that does not exist: ${detail}`, { cause: err });
+  }
+  return err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row mapping
+
+function toTenant(r: TenantRow, hostnames: string[]): Tenant {
+  return {
+    id: Number(r.id),
+    slug: r.slug,
+    name: r.name,
+    provUsername: r.prov_username,
+    provPasswordHash: r.prov_password_hash,
+    provDigestHa1: r.prov_digest_ha1,
+    pathPrefix: r.path_prefix,
+    hostnames,
+    unknownDevices: r.unknown_devices as UnknownDevicePolicy,
+    appFilePath: r.app_file_path,
+    extraConfigFiles: parseStringArray(r.extra_config_files),
+    revision: Number(r.revision),
+    createdAt: r.created_at,
+  };
+}
+
+function parseStringArray(json: string): string[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function toSite(r: SiteRow): Site {
+  return { id: Number(r.id), tenantId: Number(r.tenant_id), slug: r.slug, name: r.name };
+}
+
+function toModel(r: ModelRow): ModelPolicy {
+  return { id: Number(r.id), tenantId: Number(r.tenant_id), model: r.model, appFilePath: r.app_file_path };
+}
+
+function toDevice(r: DeviceRow): Device {
+  return {
+    id: Number(r.id),
+    tenantId: Number(r.tenant_id),
+    mac: r.mac,
+    registered: Number(r.registered) === 1,
+    label: r.label,
+    siteId: r.site_id == null ? null : Number(r.site_id),
+    groupId: r.group_id == null ? null : Number(r.group_id),
+    appFilePath: r.app_file_path,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    lastIp: r.last_ip,
+    model: r.model,
+    firmware: r.firmware,
+    updaterVersion: r.updater_version,
+    phase: r.phase as Phase | null,
+    serial: r.serial,
+    lastFile: r.last_file,
+    userAgent: r.user_agent,
+  };
+}
+
+function toParameter(r: ParameterDbRow): ParameterRow {
+  return { scope: r.scope as ScopeKind, scopeId: Number(r.scope_id), name: r.name, value: r.value };
+}
+
+function toFile(r: FileRow): StoredFile {
+  return {
+    tenantId: Number(r.tenant_id),
+    path: r.path,
+    blobKey: r.blob_key,
+    size: Number(r.size),
+    contentType: r.content_type,
+    createdAt: r.created_at,
+  };
+}

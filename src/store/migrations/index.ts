@@ -1,0 +1,22 @@
+// Migrations are listed here in code (no directory scanning), so they run the same from tsx and
+// from the compiled dist/. Append new ones; never edit or reorder an applied one.
+
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from '../schema.js';
+import * as m0001 from './0001-initial.js';
+
+type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
+
+const MIGRATIONS: Record<string, DialectMigration> = {
+  '0001-initial': m0001,
+};
+
+export class InCodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, m] of Object.entries(MIGRATIONS)) out[name] = { up: (db) => m.up(db, this.dialect) };
+    return out;
+  }
+}

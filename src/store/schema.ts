@@ -1,0 +1,106 @@
+// Table types for Kysely. Column names are snake_case as stored; kysely-store.ts maps rows to the
+// camelCase types of store.ts. Timestamps are ISO-8601 text (`Date#toISOString()`), booleans are
+// 0/1 integers, so the same queries run on SQLite and PostgreSQL.
+
+import type { Generated } from 'kysely';
+
+/** Single row (id = 1): the global revision, bumped by every admin change. */
+export interface RevisionTable {
+  id: number;
+  value: number;
+}
+
+export interface TenantsTable {
+  id: Generated<number>;
+  slug: string;
+  name: string;
+  prov_username: string;
+  prov_password_hash: string;
+  prov_digest_ha1: string;
+  path_prefix: string | null;
+  /** 'serve' | 'refuse' */
+  unknown_devices: string;
+  app_file_path: string;
+  /** JSON array of strings. */
+  extra_config_files: string;
+  revision: number;
+  created_at: string;
+}
+
+export interface TenantHostnamesTable {
+  /** Lower-case. */
+  hostname: string;
+  tenant_id: number;
+}
+
+export interface SitesTable {
+  id: Generated<number>;
+  tenant_id: number;
+  slug: string;
+  name: string;
+}
+
+export type DeviceGroupsTable = SitesTable;
+
+export interface ModelPoliciesTable {
+  id: Generated<number>;
+  tenant_id: number;
+  model: string;
+  app_file_path: string | null;
+}
+
+export interface DevicesTable {
+  id: Generated<number>;
+  tenant_id: number;
+  /** Lower-case, 12 hex digits. */
+  mac: string;
+  /** 0 = only seen on the wire, 1 = added by an administrator. */
+  registered: number;
+  label: string;
+  site_id: number | null;
+  group_id: number | null;
+  app_file_path: string | null;
+  first_seen: string | null;
+  last_seen: string | null;
+  last_ip: string | null;
+  model: string | null;
+  firmware: string | null;
+  updater_version: string | null;
+  phase: string | null;
+  serial: string | null;
+  last_file: string | null;
+  user_agent: string | null;
+}
+
+export interface ParametersTable {
+  id: Generated<number>;
+  tenant_id: number;
+  /** 'tenant' | 'model' | 'site' | 'group' | 'device' */
+  scope: string;
+  scope_id: number;
+  name: string;
+  value: string;
+}
+
+export interface FilesTable {
+  tenant_id: number;
+  path: string;
+  blob_key: string;
+  size: number;
+  content_type: string;
+  created_at: string;
+}
+
+export interface Database {
+  revision: RevisionTable;
+  tenants: TenantsTable;
+  tenant_hostnames: TenantHostnamesTable;
+  sites: SitesTable;
+  device_groups: DeviceGroupsTable;
+  model_policies: ModelPoliciesTable;
+  devices: DevicesTable;
+  parameters: ParametersTable;
+  files: FilesTable;
+}
+
+export type Dialect = 'sqlite' | 'postgres';

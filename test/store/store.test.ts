@@ -1,0 +1,866 @@
+// The same Store suite against SQLite (temp data dir) and a throwaway PostgreSQL cluster.
+// Every test gets a fresh database: a new data dir on SQLite, a new database on PostgreSQL.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { ConflictError, NotFoundError } from '../../src/store/errors.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { NewTenant, Sighting, Store, Tenant } from '../../src/store/store.js';
+import { startThrowawayPostgres } from '../support/postgres.js';
+import type { ThrowawayPostgres } from '../support/postgres.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface Fresh {
+  store: Store;
+  /** Opens another store instance on the same database (as another process would). */
+  open(): Promise<Store>;
+  dataDir: string;
+  databaseUrl: string | undefined;
+}
+
+interface Backend {
+  name: 'sqlite' | 'postgres';
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+  fresh(): Promise<Fresh>;
+}
+
+const tempDirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'polyprov-store-test-'));
+  tempDirs.push(d);
+  return d;
+}
+
+const opened: Store[] = [];
+async function track(p: Promise<Store>): Promise<Store> {
+  const s = await p;
+  opened.push(s);
+  return s;
+}
+
+const sqliteBackend: Backend = {
+  name: 'sqlite',
+  async setup() {},
+  async teardown() {},
+  async fresh() {
+    const dataDir = join(tempDir(), 'data', 'nested'); // openStore must create it
+    const open = () => track(openStore({ dataDir }));
+    return { store: await open(), open, dataDir, databaseUrl: undefined };
+  },
+};
+
+let cluster: ThrowawayPostgres | undefined;
+let dbCounter = 0;
+const postgresBackend: Backend = {
+  name: 'postgres',
+  async setup() {
+    cluster = await startThrowawayPostgres();
+    console.log(`# throwaway PostgreSQL ready in ${cluster.startupMs} ms`);
+  },
+  async teardown() {
+    await cluster?.stop();
+  },
+  async fresh() {
+    if (!cluster) throw new Error('cluster not started');
+    const name = `t${process.pid}_${++dbCounter}`;
+    const admin = new pg.Client({ connectionString: cluster.adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`create database ${name}`);
+    } finally {
+      await admin.end();
+    }
+    const databaseUrl = `postgres://postgres@127.0.0.1:${cluster.port}/${name}`;
+    const dataDir = tempDir();
+    const open = () => track(openStore({ dataDir, databaseUrl }));
+    return { store: await open(), open, dataDir, databaseUrl };
+  },
+};
+
+after(() => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tenantInput(slug: string, extra: Partial<NewTenant> = {}): NewTenant {
+  return { slug, name: `Tenant ${slug}`, provUsername: slug, provPasswordHash: `hash-${slug}`, provDigestHa1: `ha1-${slug}`, ...extra };
+}
+
+async function rejectsWith(p: Promise<unknown>, cls: typeof ConflictError | typeof NotFoundError, message?: RegExp): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
+    if (message) assert.match((err as Error).message, message);
+    return true;
+  });
+}
+
+async function tenantRevision(store: Store, slug: string): Promise<number> {
+  const t = await store.getTenantBySlug(slug);
+  assert.ok(t, `tenant ${slug} exists`);
+  return t.revision;
+}
+
+for (const backend of [sqliteBackend, postgresBackend]) {
+  describe(`store on ${backend.name}`, () => {
+    let f: Fresh;
+    let store: Store;
+
+    before(() => backend.setup());
+    after(() => backend.teardown());
+    afterEach(async () => {
+      while (opened.length) await opened.pop()!.close();
+    });
+
+    async function fresh(): Promise<void> {
+      f = await backend.fresh();
+      store = f.store;
+    }
+
+    test('reports its dialect and starts at revision 0', async () => {
+      await fresh();
+      assert.equal(store.dialect, backend.name);
+      assert.equal(await store.revision(), 0);
+      assert.deepEqual(await store.listTenants(), []);
+    });
+
+    test('migrations are idempotent: opening again keeps data and applies nothing twice', async () => {
+      await fresh();
+      const t = await store.createTenant(tenantInput('acme'));
+      await store.setParameters(t.id, { kind: 'tenant', id: t.id }, { a: '1' });
+      await store.close();
+      opened.splice(opened.indexOf(store), 1);
+      const again = await f.open();
+      const third = await f.open();
+      assert.equal(await again.revision(), 2);
+      assert.deepEqual(
+        (await third.listTenants()).map((x) => x.slug),
+        ['acme'],
+      );
+      assert.deepEqual(await third.listParameters(t.id), [{ scope: 'tenant', scopeId: t.id, name: 'a', value: '1' }]);
+    });
+
+    test('tenant CRUD with defaults, host names and extra config files', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      assert.equal(typeof a.id, 'number');
+      assert.equal(a.slug, 'acme');
+      assert.equal(a.name, 'Tenant acme');
+      assert.equal(a.provUsername, 'acme');
+      assert.equal(a.provPasswordHash, 'hash-acme');
+      assert.equal(a.provDigestHa1, 'ha1-acme');
+      assert.equal(a.pathPrefix, null);
+      assert.deepEqual(a.hostnames, []);
+      assert.equal(a.unknownDevices, 'serve');
+      assert.equal(a.appFilePath, 'sip.ld');
+      assert.deepEqual(a.extraConfigFiles, []);
+      assert.equal(a.revision, 1);
+      assert.ok(!Number.isNaN(Date.parse(a.createdAt)));
+
+      const b = await store.createTenant(
+        tenantInput('beta', {
+          pathPrefix: 'beta',
+          hostnames: ['Prov.Beta.example', 'alt.beta.example', 'prov.beta.example'],
+          unknownDevices: 'refuse',
+          appFilePath: 'firmware/6.4.0/sip.ld',
+          extraConfigFiles: ['common/site.cfg', 'x y.cfg'],
+        }),
+      );
+      assert.deepEqual(b.hostnames, ['alt.beta.example', 'prov.beta.example']);
+      assert.equal(b.pathPrefix, 'beta');
+      assert.equal(b.unknownDevices, 'refuse');
+      assert.equal(b.appFilePath, 'firmware/6.4.0/sip.ld');
+      assert.deepEqual(b.extraConfigFiles, ['common/site.cfg', 'x y.cfg']);
+
+      assert.deepEqual(await store.getTenantBySlug('beta'), b);
+      assert.equal(await store.getTenantBySlug('nope'), undefined);
+      assert.deepEqual(
+        (await store.listTenants()).map((t) => t.slug),
+        ['acme', 'beta'],
+      );
+
+      const b2 = await store.updateTenant(b.id, {
+        name: 'Beta Inc',
+        pathPrefix: null,
+        hostnames: ['new.beta.example'],
+        extraConfigFiles: [],
+        unknownDevices: 'serve',
+        provPasswordHash: 'h2',
+        provDigestHa1: 'd2',
+      });
+      assert.equal(b2.name, 'Beta Inc');
+      assert.equal(b2.pathPrefix, null);
+      assert.deepEqual(b2.hostnames, ['new.beta.example']);
+      assert.deepEqual(b2.extraConfigFiles, []);
+      assert.equal(b2.unknownDevices, 'serve');
+      assert.equal(b2.provPasswordHash, 'h2');
+      assert.equal(b2.provDigestHa1, 'd2');
+      assert.equal(b2.appFilePath, 'firmware/6.4.0/sip.ld', 'absent fields are kept');
+      assert.equal(b2.provUsername, 'beta');
+      assert.equal(b2.createdAt, b.createdAt);
+      assert.deepEqual(await store.getTenantBySlug('beta'), b2);
+
+      // Host names given up by one tenant can be taken by another.
+      await store.updateTenant(a.id, { hostnames: ['alt.beta.example'], pathPrefix: 'beta' });
+      assert.deepEqual((await store.getTenantBySlug('acme'))!.hostnames, ['alt.beta.example']);
+
+      await store.deleteTenant(b.id);
+      assert.equal(await store.getTenantBySlug('beta'), undefined);
+      assert.deepEqual(
+        (await store.listTenants()).map((t) => t.slug),
+        ['acme'],
+      );
+      await rejectsWith(store.updateTenant(b.id, { name: 'x' }), NotFoundError);
+      await rejectsWith(store.deleteTenant(b.id), NotFoundError);
+    });
+
+    test('every tenant uniqueness rule throws ConflictError naming the holder, and changes nothing', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme', { pathPrefix: 'acme', hostnames: ['p.example.com'] }));
+      const b = await store.createTenant(tenantInput('beta'));
+      const rev = await store.revision();
+
+      await rejectsWith(store.createTenant(tenantInput('acme', { provUsername: 'other' })), ConflictError, /^tenant "acme" already exists$/);
+      await rejectsWith(
+        store.createTenant(tenantInput('gamma', { provUsername: 'beta' })),
+        ConflictError,
+        /^provisioning username "beta" is used by tenant "beta"$/,
+      );
+      await rejectsWith(
+        store.createTenant(tenantInput('gamma', { pathPrefix: 'acme' })),
+        ConflictError,
+        /^path prefix "acme" is used by tenant "acme"$/,
+      );
+      await rejectsWith(
+        store.createTenant(tenantInput('gamma', { hostnames: ['q.example.com', 'P.Example.COM'] })),
+        ConflictError,
+        /^host name "p\.example\.com" is used by tenant "acme"$/,
+      );
+      await rejectsWith(store.updateTenant(b.id, { provUsername: 'acme' }), ConflictError, /provisioning username "acme" is used by tenant "acme"/);
+      await rejectsWith(store.updateTenant(b.id, { pathPrefix: 'acme' }), ConflictError, /path prefix "acme" is used by tenant "acme"/);
+      await rejectsWith(store.updateTenant(b.id, { hostnames: ['p.example.com'] }), ConflictError, /host name "p\.example\.com" is used by tenant "acme"/);
+
+      assert.equal(await store.revision(), rev, 'failed mutations roll back their revision bump');
+      assert.deepEqual(
+        (await store.listTenants()).map((t) => t.slug),
+        ['acme', 'beta'],
+      );
+      assert.deepEqual((await store.getTenantBySlug('beta'))!.hostnames, []);
+
+      // A tenant may keep its own values.
+      const a2 = await store.updateTenant(a.id, { provUsername: 'acme', pathPrefix: 'acme', hostnames: ['p.example.com'] });
+      assert.equal(a2.pathPrefix, 'acme');
+      assert.deepEqual(a2.hostnames, ['p.example.com']);
+    });
+
+    test('revisions: every mutation bumps global and tenant revision; recordSightings bumps neither', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const other = await store.createTenant(tenantInput('other'));
+      assert.equal(await store.revision(), 2);
+      const site = await store.createSite(a.id, 'hq', 'HQ');
+      const group = await store.createGroup(a.id, 'sales', 'Sales');
+      const steps: [string, () => Promise<unknown>][] = [
+        ['updateTenant', () => store.updateTenant(a.id, { name: 'Acme 2' })],
+        ['createSite', () => store.createSite(a.id, 'branch', 'Branch')],
+        ['deleteSite', async () => store.deleteSite(a.id, (await store.getSite(a.id, 'branch'))!.id)],
+        ['createGroup', () => store.createGroup(a.id, 'support', 'Support')],
+        ['deleteGroup', async () => store.deleteGroup(a.id, (await store.getGroup(a.id, 'support'))!.id)],
+        ['upsertModelPolicy (insert)', () => store.upsertModelPolicy(a.id, 'VVX_500', {})],
+        ['upsertModelPolicy (update)', () => store.upsertModelPolicy(a.id, 'VVX_500', { appFilePath: 'x.ld' })],
+        ['deleteModelPolicy', async () => store.deleteModelPolicy(a.id, (await store.getModelPolicy(a.id, 'VVX_500'))!.id)],
+        ['registerDevice', () => store.registerDevice(a.id, '0004f2000001', { siteId: site.id })],
+        ['updateDevice', async () => store.updateDevice(a.id, (await store.getDevice(a.id, '0004f2000001'))!.id, { groupId: group.id })],
+        ['setParameters', () => store.setParameters(a.id, { kind: 'tenant', id: a.id }, { x: '1' })],
+        ['unsetParameters', () => store.unsetParameters(a.id, { kind: 'tenant', id: a.id }, ['x'])],
+        ['putFile', () => store.putFile({ tenantId: a.id, path: 'f.cfg', blobKey: 'k', size: 1, contentType: 'text/plain' })],
+        ['deleteFile', () => store.deleteFile(a.id, 'f.cfg')],
+        ['deleteDevice', async () => store.deleteDevice(a.id, (await store.getDevice(a.id, '0004f2000001'))!.id)],
+      ];
+      for (const [what, step] of steps) {
+        const g0 = await store.revision();
+        const t0 = await tenantRevision(store, 'acme');
+        await step();
+        assert.equal(await store.revision(), g0 + 1, `${what} bumps the global revision by one`);
+        assert.equal(await tenantRevision(store, 'acme'), t0 + 1, `${what} bumps the tenant revision by one`);
+      }
+      assert.equal(await tenantRevision(store, 'other'), 1, "other tenants' revisions do not move");
+
+      const g0 = await store.revision();
+      const t0 = await tenantRevision(store, 'acme');
+      await store.recordSightings([{ tenantId: a.id, mac: '0004f2000009', at: new Date().toISOString(), ip: '10.0.0.9' }]);
+      assert.equal((await store.getDevice(a.id, '0004f2000009'))?.lastIp, '10.0.0.9');
+      assert.equal(await store.revision(), g0, 'recordSightings leaves the global revision');
+      assert.equal(await tenantRevision(store, 'acme'), t0, 'recordSightings leaves the tenant revision');
+
+      await store.deleteTenant(other.id);
+      assert.equal(await store.revision(), g0 + 1, 'deleteTenant bumps the global revision');
+    });
+
+    test('sites and groups: create, get, list ordered by slug, conflicts, delete', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const hq = await store.createSite(a.id, 'hq', 'Headquarters');
+      await store.createSite(a.id, 'branch', 'Branch');
+      const bhq = await store.createSite(b.id, 'hq', 'Beta HQ');
+      assert.deepEqual(hq, { id: hq.id, tenantId: a.id, slug: 'hq', name: 'Headquarters' });
+      assert.deepEqual(await store.getSite(a.id, 'hq'), hq);
+      assert.equal(await store.getSite(a.id, 'nope'), undefined);
+      assert.deepEqual(
+        (await store.listSites(a.id)).map((s) => s.slug),
+        ['branch', 'hq'],
+      );
+      await rejectsWith(store.createSite(a.id, 'hq', 'again'), ConflictError, /site "hq" already exists in tenant "acme"/);
+      await rejectsWith(store.createSite(9999, 'hq', 'x'), NotFoundError);
+      await rejectsWith(store.deleteSite(a.id, bhq.id), NotFoundError, /site/);
+      await store.deleteSite(a.id, hq.id);
+      assert.equal(await store.getSite(a.id, 'hq'), undefined);
+      assert.deepEqual(await store.getSite(b.id, 'hq'), bhq);
+      await rejectsWith(store.deleteSite(a.id, hq.id), NotFoundError);
+
+      const sales = await store.createGroup(a.id, 'sales', 'Sales');
+      await store.createGroup(a.id, 'admins', 'Admins');
+      assert.deepEqual(await store.getGroup(a.id, 'sales'), sales);
+      assert.deepEqual(
+        (await store.listGroups(a.id)).map((g) => g.slug),
+        ['admins', 'sales'],
+      );
+      assert.deepEqual(await store.listGroups(b.id), []);
+      await rejectsWith(store.createGroup(a.id, 'sales', 'again'), ConflictError, /group "sales" already exists in tenant "acme"/);
+      await store.deleteGroup(a.id, sales.id);
+      assert.equal(await store.getGroup(a.id, 'sales'), undefined);
+      await rejectsWith(store.deleteGroup(a.id, sales.id), NotFoundError);
+    });
+
+    test('model policies: upsert keeps on undefined, clears on null; list, get, delete', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const m = await store.upsertModelPolicy(a.id, 'VVX_500', { appFilePath: 'vvx500/sip.ld' });
+      assert.deepEqual(m, { id: m.id, tenantId: a.id, model: 'VVX_500', appFilePath: 'vvx500/sip.ld' });
+      const kept = await store.upsertModelPolicy(a.id, 'VVX_500', {});
+      assert.deepEqual(kept, m, 'undefined keeps the current value and the id');
+      const changed = await store.upsertModelPolicy(a.id, 'VVX_500', { appFilePath: 'other.ld' });
+      assert.equal(changed.appFilePath, 'other.ld');
+      const cleared = await store.upsertModelPolicy(a.id, 'VVX_500', { appFilePath: null });
+      assert.equal(cleared.appFilePath, null);
+      assert.equal(cleared.id, m.id);
+      const fresh2 = await store.upsertModelPolicy(a.id, 'SSIP_6000', {});
+      assert.equal(fresh2.appFilePath, null);
+      assert.deepEqual(
+        (await store.listModelPolicies(a.id)).map((x) => x.model),
+        ['SSIP_6000', 'VVX_500'],
+      );
+      assert.deepEqual(await store.getModelPolicy(a.id, 'VVX_500'), cleared);
+      assert.equal(await store.getModelPolicy(a.id, 'VVX_600'), undefined);
+      await store.deleteModelPolicy(a.id, m.id);
+      assert.equal(await store.getModelPolicy(a.id, 'VVX_500'), undefined);
+      await rejectsWith(store.deleteModelPolicy(a.id, m.id), NotFoundError);
+      await rejectsWith(store.upsertModelPolicy(4242, 'VVX_500', {}), NotFoundError);
+    });
+
+    test('devices: register, update (undefined keeps, null clears), get, list, delete, cross-tenant refs refused', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const site = await store.createSite(a.id, 'hq', 'HQ');
+      const group = await store.createGroup(a.id, 'sales', 'Sales');
+      const foreignSite = await store.createSite(b.id, 'hq', 'Beta HQ');
+
+      const d = await store.registerDevice(a.id, '0004F2ABCDEF', { label: 'Reception', siteId: site.id, groupId: group.id, appFilePath: 'd.ld' });
+      assert.deepEqual(d, {
+        id: d.id,
+        tenantId: a.id,
+        mac: '0004f2abcdef',
+        registered: true,
+        label: 'Reception',
+        siteId: site.id,
+        groupId: group.id,
+        appFilePath: 'd.ld',
+        firstSeen: null,
+        lastSeen: null,
+        lastIp: null,
+        model: null,
+        firmware: null,
+        updaterVersion: null,
+        phase: null,
+        serial: null,
+        lastFile: null,
+        userAgent: null,
+      });
+      const plain = await store.registerDevice(a.id, '0004f2000001', {});
+      assert.equal(plain.label, '');
+      assert.equal(plain.siteId, null);
+      assert.equal(plain.registered, true);
+
+      await rejectsWith(store.registerDevice(a.id, '0004f2abcdef', {}), ConflictError, /device 0004f2abcdef is already registered in tenant "acme"/);
+      await rejectsWith(store.registerDevice(a.id, '0004f2000002', { siteId: foreignSite.id }), NotFoundError, /site/);
+      await rejectsWith(store.registerDevice(a.id, '0004f2000002', { groupId: 999_999 }), NotFoundError, /group/);
+      assert.equal(await store.getDevice(a.id, '0004f2000002'), undefined, 'refused registration leaves nothing');
+
+      const u1 = await store.updateDevice(a.id, d.id, { label: 'Lobby' });
+      assert.equal(u1.label, 'Lobby');
+      assert.equal(u1.siteId, site.id, 'undefined keeps');
+      assert.equal(u1.appFilePath, 'd.ld');
+      const u2 = await store.updateDevice(a.id, d.id, { siteId: null, appFilePath: null });
+      assert.equal(u2.siteId, null, 'null clears');
+      assert.equal(u2.appFilePath, null);
+      assert.equal(u2.groupId, group.id);
+      assert.deepEqual(await store.updateDevice(a.id, d.id, {}), u2);
+      await rejectsWith(store.updateDevice(a.id, d.id, { siteId: foreignSite.id }), NotFoundError);
+      await rejectsWith(store.updateDevice(b.id, d.id, { label: 'x' }), NotFoundError, /device/);
+      await rejectsWith(store.updateDevice(a.id, 999_999, {}), NotFoundError);
+
+      assert.deepEqual(await store.getDevice(a.id, '0004F2ABCDEF'), u2, 'lookup by MAC ignores case');
+      assert.equal(await store.getDevice(b.id, '0004f2abcdef'), undefined);
+      await store.recordSightings([{ tenantId: a.id, mac: '0004f2000000', at: new Date().toISOString() }]);
+      assert.deepEqual(
+        (await store.listDevices(a.id)).map((x) => [x.mac, x.registered]),
+        [
+          ['0004f2000000', false],
+          ['0004f2000001', true],
+          ['0004f2abcdef', true],
+        ],
+      );
+      await store.deleteDevice(a.id, d.id);
+      assert.equal(await store.getDevice(a.id, '0004f2abcdef'), undefined);
+      await rejectsWith(store.deleteDevice(a.id, d.id), NotFoundError);
+    });
+
+    test('registering a seen-only device adopts it and keeps its inventory', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const site = await store.createSite(a.id, 'hq', 'HQ');
+      await store.recordSightings([
+        {
+          tenantId: a.id,
+          mac: '0004f2000001',
+          at: '2025-01-01T10:00:00.000Z',
+          ip: '10.0.0.1',
+          model: 'VVX_500',
+          firmware: '6.4.0.1234',
+          updaterVersion: '6.4.0.1000',
+          phase: 'application',
+          serial: 'SN1',
+          lastFile: '0004f2000001.cfg',
+          userAgent: 'FileTransport PolycomVVX-VVX_500-UA/6.4.0.1234',
+        },
+      ]);
+      const seen = await store.getDevice(a.id, '0004f2000001');
+      assert.ok(seen);
+      assert.equal(seen.registered, false);
+      assert.equal(seen.label, '');
+
+      const adopted = await store.registerDevice(a.id, '0004F2000001', { label: 'Desk 1', siteId: site.id });
+      assert.deepEqual(adopted, { ...seen, registered: true, label: 'Desk 1', siteId: site.id });
+      assert.equal(adopted.id, seen.id);
+      assert.equal((await store.listDevices(a.id)).length, 1);
+    });
+
+    test('recordSightings merges a batch, never moves last_seen backwards, keeps absent fields and admin fields', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const group = await store.createGroup(a.id, 'g', 'G');
+      await store.registerDevice(a.id, '0004f2000002', { label: 'Kept', groupId: group.id });
+      const rev = await store.revision();
+
+      // Two sightings of one device in one batch, given out of time order.
+      await store.recordSightings([
+        { tenantId: a.id, mac: '0004f2000001', at: '2025-01-01T10:05:00.000Z', ip: '10.0.0.2', lastFile: 'b.cfg' },
+        { tenantId: a.id, mac: '0004F2000001', at: '2025-01-01T10:00:00.000Z', ip: '10.0.0.1', model: 'VVX_400', firmware: '5.9' },
+        { tenantId: a.id, mac: '0004f2000002', at: '2025-01-01T10:00:00.000Z', ip: '10.0.0.3', phase: 'updater' },
+        { tenantId: 999_999, mac: '0004f2000003', at: '2025-01-01T10:00:00.000Z' }, // tenant gone: dropped
+      ]);
+      let d1 = (await store.getDevice(a.id, '0004f2000001'))!;
+      assert.equal(d1.registered, false);
+      assert.equal(d1.firstSeen, '2025-01-01T10:00:00.000Z');
+      assert.equal(d1.lastSeen, '2025-01-01T10:05:00.000Z');
+      assert.equal(d1.lastIp, '10.0.0.2', 'the later sighting wins');
+      assert.equal(d1.model, 'VVX_400', 'a field only the earlier sighting had is kept');
+      assert.equal(d1.firmware, '5.9');
+      assert.equal(d1.lastFile, 'b.cfg');
+      assert.equal(d1.serial, null);
+
+      // Next batch: later, with only some fields.
+      await store.recordSightings([{ tenantId: a.id, mac: '0004f2000001', at: '2025-01-01T11:00:00.000Z', firmware: '6.4' }]);
+      d1 = (await store.getDevice(a.id, '0004f2000001'))!;
+      assert.equal(d1.lastSeen, '2025-01-01T11:00:00.000Z');
+      assert.equal(d1.firmware, '6.4');
+      assert.equal(d1.lastIp, '10.0.0.2', 'absent fields keep the stored value');
+      assert.equal(d1.model, 'VVX_400');
+      assert.equal(d1.firstSeen, '2025-01-01T10:00:00.000Z');
+
+      // A late (older) batch: last_seen stays, newer fields stay, empty fields get filled.
+      await store.recordSightings([
+        { tenantId: a.id, mac: '0004f2000001', at: '2025-01-01T09:00:00.000Z', ip: '10.9.9.9', firmware: '4.0', serial: 'SN-1' },
+      ]);
+      d1 = (await store.getDevice(a.id, '0004f2000001'))!;
+      assert.equal(d1.lastSeen, '2025-01-01T11:00:00.000Z', 'last_seen never moves backwards');
+      assert.equal(d1.firstSeen, '2025-01-01T09:00:00.000Z', 'first_seen moves to the earliest sighting');
+      assert.equal(d1.lastIp, '10.0.0.2');
+      assert.equal(d1.firmware, '6.4');
+      assert.equal(d1.serial, 'SN-1');
+
+      const d2 = (await store.getDevice(a.id, '0004f2000002'))!;
+      assert.equal(d2.registered, true, 'registration untouched');
+      assert.equal(d2.label, 'Kept');
+      assert.equal(d2.groupId, group.id);
+      assert.equal(d2.lastIp, '10.0.0.3');
+      assert.equal(d2.phase, 'updater');
+      assert.equal(d2.firstSeen, '2025-01-01T10:00:00.000Z');
+
+      assert.equal(await store.getDevice(999_999, '0004f2000003'), undefined);
+      await store.recordSightings([]);
+      assert.equal(await store.revision(), rev, 'no revision bump');
+    });
+
+    test('recordSightings: a batch of 1000 devices, then 1000 updates', async (t) => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const batch = (at: string): Sighting[] =>
+        Array.from({ length: 1000 }, (_, i) => ({
+          tenantId: i % 2 ? a.id : b.id,
+          mac: `0004f2${i.toString(16).padStart(6, '0')}`,
+          at,
+          ip: `10.0.${i >> 8}.${i & 255}`,
+          model: 'VVX_500',
+          firmware: '6.4.0.1234',
+          phase: 'application' as const,
+          lastFile: `0004f2${i.toString(16).padStart(6, '0')}.cfg`,
+          userAgent: 'FileTransport PolycomVVX-VVX_500-UA/6.4.0.1234 Type/Application',
+        }));
+      let t0 = performance.now();
+      await store.recordSightings(batch('2025-01-01T10:00:00.000Z'));
+      const insertMs = performance.now() - t0;
+      t0 = performance.now();
+      await store.recordSightings(batch('2025-01-01T10:01:00.000Z'));
+      const updateMs = performance.now() - t0;
+      t0 = performance.now();
+      for (let i = 0; i < 1000; i++) await store.revision();
+      const revisionUs = performance.now() - t0; // 1000 calls: total ms = µs per call
+      t.diagnostic(
+        `${backend.name}: recordSightings 1000 new devices ${insertMs.toFixed(1)} ms, 1000 updates ${updateMs.toFixed(1)} ms; revision() ${revisionUs.toFixed(0)} µs/call`,
+      );
+      assert.equal((await store.listDevices(a.id)).length, 500);
+      assert.equal((await store.listDevices(b.id)).length, 500);
+      const d = (await store.getDevice(a.id, '0004f2000001'))!;
+      assert.equal(d.lastSeen, '2025-01-01T10:01:00.000Z');
+      assert.equal(d.firstSeen, '2025-01-01T10:00:00.000Z');
+      assert.equal(d.lastIp, '10.0.0.1');
+    });
+
+    test('parameters: set, replace, unset with count, list by scope in layer order', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const site = await store.createSite(a.id, 'hq', 'HQ');
+      const group = await store.createGroup(a.id, 'g', 'G');
+      const model = await store.upsertModelPolicy(a.id, 'VVX_500', {});
+      const dev = await store.registerDevice(a.id, '0004f2000001', {});
+      const tenantScope = { kind: 'tenant' as const, id: a.id };
+
+      await store.setParameters(a.id, tenantScope, { 'reg.1.address': '100', 'lcl.ml.lang': 'English_United_Kingdom' });
+      await store.setParameters(a.id, tenantScope, { 'reg.1.address': '200', 'tcpIpApp.sntp.address': 'pool.ntp.org' });
+      await store.setParameters(a.id, { kind: 'device', id: dev.id }, { 'reg.1.address': '300' });
+      await store.setParameters(a.id, { kind: 'group', id: group.id }, { 'reg.1.label': 'G' });
+      await store.setParameters(a.id, { kind: 'site', id: site.id }, { 'reg.1.label': 'S' });
+      await store.setParameters(a.id, { kind: 'model', id: model.id }, { 'up.x': 'M' });
+      await store.setParameters(b.id, { kind: 'tenant', id: b.id }, { 'reg.1.address': 'beta' });
+      await store.setParameters(a.id, tenantScope, {});
+
+      assert.deepEqual(await store.listParameters(a.id, tenantScope), [
+        { scope: 'tenant', scopeId: a.id, name: 'lcl.ml.lang', value: 'English_United_Kingdom' },
+        { scope: 'tenant', scopeId: a.id, name: 'reg.1.address', value: '200' },
+        { scope: 'tenant', scopeId: a.id, name: 'tcpIpApp.sntp.address', value: 'pool.ntp.org' },
+      ]);
+      assert.deepEqual(
+        (await store.listParameters(a.id)).map((p) => `${p.scope}:${p.name}=${p.value}`),
+        ['tenant:lcl.ml.lang=English_United_Kingdom', 'tenant:reg.1.address=200', 'tenant:tcpIpApp.sntp.address=pool.ntp.org', 'model:up.x=M', 'site:reg.1.label=S', 'group:reg.1.label=G', 'device:reg.1.address=300'],
+      );
+      assert.deepEqual(await store.listParameters(a.id, { kind: 'site', id: 999_999 }), []);
+
+      assert.equal(await store.unsetParameters(a.id, tenantScope, ['reg.1.address', 'nope', 'reg.1.address']), 1);
+      assert.equal(await store.unsetParameters(a.id, tenantScope, ['reg.1.address']), 0);
+      assert.equal(await store.unsetParameters(a.id, tenantScope, []), 0);
+      assert.equal(await store.unsetParameters(a.id, { kind: 'device', id: dev.id }, ['reg.1.address']), 1);
+      assert.deepEqual(
+        (await store.listParameters(a.id, tenantScope)).map((p) => p.name),
+        ['lcl.ml.lang', 'tcpIpApp.sntp.address'],
+      );
+      assert.deepEqual(await store.listParameters(b.id), [{ scope: 'tenant', scopeId: b.id, name: 'reg.1.address', value: 'beta' }]);
+
+      // A layer must exist in the tenant.
+      await rejectsWith(store.setParameters(a.id, { kind: 'site', id: 999_999 }, { x: '1' }), NotFoundError);
+      await rejectsWith(store.setParameters(a.id, { kind: 'tenant', id: b.id }, { x: '1' }), NotFoundError);
+      await rejectsWith(store.setParameters(b.id, { kind: 'device', id: dev.id }, { x: '1' }), NotFoundError);
+      await rejectsWith(store.setParameters(999_999, { kind: 'tenant', id: 999_999 }, { x: '1' }), NotFoundError);
+      assert.deepEqual(await store.listParameters(b.id), [{ scope: 'tenant', scopeId: b.id, name: 'reg.1.address', value: 'beta' }]);
+
+      // Many at once (more than one INSERT chunk).
+      const many: Record<string, string> = {};
+      for (let i = 0; i < 1200; i++) many[`attendant.resourceList.${i}.address`] = `${i}`;
+      await store.setParameters(a.id, { kind: 'group', id: group.id }, many);
+      assert.equal((await store.listParameters(a.id, { kind: 'group', id: group.id })).length, 1201);
+      assert.equal(await store.unsetParameters(a.id, { kind: 'group', id: group.id }, Object.keys(many)), 1200);
+    });
+
+    test('odd names and values round-trip: __proto__, constructor, unicode, quotes, newlines', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const values = Object.create(null) as Record<string, string>;
+      values['__proto__'] = 'proto';
+      values['constructor'] = 'ctor';
+      values['hasOwnProperty'] = '';
+      values['reg.1.displayName'] = 'Zoë \'O"Brien\' — 東京 📞\nline2\r\n\ttab \\ back';
+      await store.setParameters(a.id, { kind: 'tenant', id: a.id }, values);
+      const rows = await store.listParameters(a.id);
+      const got = Object.fromEntries(rows.map((r) => [r.name, r.value]));
+      assert.deepEqual(
+        rows.map((r) => r.name),
+        ['__proto__', 'constructor', 'hasOwnProperty', 'reg.1.displayName'],
+      );
+      assert.equal(Object.getOwnPropertyDescriptor(got, '__proto__')?.value, 'proto');
+      assert.equal(got['constructor'], 'ctor');
+      assert.equal(got['hasOwnProperty'], '');
+      assert.equal(got['reg.1.displayName'], values['reg.1.displayName']);
+
+      const t = await store.updateTenant(a.id, { name: 'Ünïcødé "Co" \'Ltd\'\n2', extraConfigFiles: ['a "b".cfg', 'ü/ß.cfg'] });
+      assert.equal(t.name, 'Ünïcødé "Co" \'Ltd\'\n2');
+      assert.deepEqual((await store.getTenantBySlug('acme'))!.extraConfigFiles, ['a "b".cfg', 'ü/ß.cfg']);
+    });
+
+    test('cascades: deleting a site, group, model or device removes its parameters; devices lose the site', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const site = await store.createSite(a.id, 'hq', 'HQ');
+      const site2 = await store.createSite(a.id, 'branch', 'Branch');
+      const group = await store.createGroup(a.id, 'g', 'G');
+      const model = await store.upsertModelPolicy(a.id, 'VVX_500', {});
+      const d1 = await store.registerDevice(a.id, '0004f2000001', { siteId: site.id, groupId: group.id });
+      const d2 = await store.registerDevice(a.id, '0004f2000002', { siteId: site2.id, groupId: group.id });
+      for (const scope of [
+        { kind: 'tenant' as const, id: a.id },
+        { kind: 'site' as const, id: site.id },
+        { kind: 'site' as const, id: site2.id },
+        { kind: 'group' as const, id: group.id },
+        { kind: 'model' as const, id: model.id },
+        { kind: 'device' as const, id: d1.id },
+        { kind: 'device' as const, id: d2.id },
+      ]) {
+        await store.setParameters(a.id, scope, { p: `${scope.kind}${scope.id}` });
+      }
+      const scopes = async () => (await store.listParameters(a.id)).map((p) => `${p.scope}:${p.scopeId}`);
+
+      await store.deleteSite(a.id, site.id);
+      assert.equal((await store.getDevice(a.id, d1.mac))!.siteId, null, "the site's devices fall back to no site");
+      assert.equal((await store.getDevice(a.id, d2.mac))!.siteId, site2.id);
+      assert.ok(!(await scopes()).includes(`site:${site.id}`));
+      assert.ok((await scopes()).includes(`site:${site2.id}`));
+
+      await store.deleteGroup(a.id, group.id);
+      assert.equal((await store.getDevice(a.id, d1.mac))!.groupId, null);
+      assert.equal((await store.getDevice(a.id, d2.mac))!.groupId, null);
+      assert.ok(!(await scopes()).includes(`group:${group.id}`));
+
+      await store.deleteModelPolicy(a.id, model.id);
+      assert.ok(!(await scopes()).includes(`model:${model.id}`));
+
+      await store.deleteDevice(a.id, d1.id);
+      assert.deepEqual(await scopes(), [`tenant:${a.id}`, `site:${site2.id}`, `device:${d2.id}`]);
+
+      // A new device must not inherit the deleted one's parameters (ids are not reused).
+      const d3 = await store.registerDevice(a.id, '0004f2000003', {});
+      assert.deepEqual(await store.listParameters(a.id, { kind: 'device', id: d3.id }), []);
+    });
+
+    test('deleting a tenant removes everything in it and nothing of other tenants', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme', { hostnames: ['a.example'], pathPrefix: 'acme' }));
+      const b = await store.createTenant(tenantInput('beta', { hostnames: ['b.example'] }));
+      for (const t of [a, b]) {
+        const site = await store.createSite(t.id, 'hq', 'HQ');
+        await store.createGroup(t.id, 'g', 'G');
+        await store.upsertModelPolicy(t.id, 'VVX_500', { appFilePath: 'x' });
+        await store.registerDevice(t.id, '0004f2000001', { siteId: site.id });
+        await store.recordSightings([{ tenantId: t.id, mac: '0004f2000009', at: new Date().toISOString() }]);
+        await store.setParameters(t.id, { kind: 'tenant', id: t.id }, { a: '1' });
+        await store.putFile({ tenantId: t.id, path: 'x.cfg', blobKey: 'k', size: 3, contentType: 'text/plain' });
+      }
+      await store.deleteTenant(a.id);
+      assert.deepEqual(await store.listSites(a.id), []);
+      assert.deepEqual(await store.listGroups(a.id), []);
+      assert.deepEqual(await store.listModelPolicies(a.id), []);
+      assert.deepEqual(await store.listDevices(a.id), []);
+      assert.deepEqual(await store.listParameters(a.id), []);
+      assert.deepEqual(await store.listFiles(a.id), []);
+      await rejectsWith(store.loadTenantPolicy(a.id), NotFoundError);
+
+      const pb = await store.loadTenantPolicy(b.id);
+      assert.equal(pb.sites.length, 1);
+      assert.equal(pb.groups.length, 1);
+      assert.equal(pb.models.length, 1);
+      assert.equal((await store.listDevices(b.id)).length, 2);
+      assert.equal(pb.parameters.length, 1);
+      assert.equal(pb.files.length, 1);
+
+      // Everything the tenant held is free again.
+      const again = await store.createTenant(tenantInput('acme', { hostnames: ['a.example'], pathPrefix: 'acme' }));
+      assert.notEqual(again.id, a.id);
+      assert.deepEqual(await store.listDevices(again.id), []);
+    });
+
+    test('files: put, replace, get, list ordered by path, delete', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const big = 5 * 1024 ** 3; // beyond 32 bits: bigint on PostgreSQL, still a number
+      const f1 = await store.putFile({ tenantId: a.id, path: 'firmware/6.4/sip.ld', blobKey: 'aa'.repeat(32), size: big, contentType: 'application/octet-stream' });
+      assert.deepEqual(f1, { tenantId: a.id, path: 'firmware/6.4/sip.ld', blobKey: 'aa'.repeat(32), size: big, contentType: 'application/octet-stream', createdAt: f1.createdAt });
+      assert.ok(!Number.isNaN(Date.parse(f1.createdAt)));
+      await store.putFile({ tenantId: a.id, path: 'B.cfg', blobKey: 'b', size: 1, contentType: 'text/xml' });
+      await store.putFile({ tenantId: a.id, path: 'a.cfg', blobKey: 'a', size: 2, contentType: 'text/xml' });
+      await store.putFile({ tenantId: b.id, path: 'a.cfg', blobKey: 'other', size: 9, contentType: 'text/xml' });
+      assert.deepEqual(await store.getFile(a.id, 'firmware/6.4/sip.ld'), f1);
+      assert.strictEqual((await store.getFile(a.id, 'firmware/6.4/sip.ld'))!.size, big);
+
+      const replaced = await store.putFile({ tenantId: a.id, path: 'a.cfg', blobKey: 'a2', size: 22, contentType: 'application/xml' });
+      assert.equal(replaced.blobKey, 'a2');
+      assert.equal(replaced.size, 22);
+      assert.deepEqual(await store.getFile(a.id, 'a.cfg'), replaced);
+      assert.equal((await store.getFile(b.id, 'a.cfg'))!.blobKey, 'other');
+      assert.deepEqual(
+        (await store.listFiles(a.id)).map((x) => x.path),
+        ['B.cfg', 'a.cfg', 'firmware/6.4/sip.ld'],
+      );
+      assert.equal(await store.getFile(a.id, 'nope'), undefined);
+
+      assert.equal(await store.deleteFile(a.id, 'a.cfg'), true);
+      assert.equal(await store.deleteFile(a.id, 'a.cfg'), false);
+      assert.equal(await store.getFile(a.id, 'a.cfg'), undefined);
+      assert.equal((await store.getFile(b.id, 'a.cfg'))!.blobKey, 'other');
+      await rejectsWith(store.putFile({ tenantId: 999_999, path: 'x', blobKey: 'k', size: 1, contentType: 't' }), NotFoundError);
+    });
+
+    test('loadTenantPolicy returns the whole tenant: registered devices only', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme', { hostnames: ['p.acme.example'], extraConfigFiles: ['x.cfg'] }));
+      const b = await store.createTenant(tenantInput('beta'));
+      const site = await store.createSite(a.id, 'hq', 'HQ');
+      const group = await store.createGroup(a.id, 'g', 'G');
+      const model = await store.upsertModelPolicy(a.id, 'VVX_500', { appFilePath: 'v.ld' });
+      const dev = await store.registerDevice(a.id, '0004f2000001', { siteId: site.id, groupId: group.id });
+      await store.recordSightings([
+        { tenantId: a.id, mac: '0004f2000001', at: '2025-01-01T00:00:00.000Z', ip: '10.0.0.1' },
+        { tenantId: a.id, mac: '0004f2000002', at: '2025-01-01T00:00:00.000Z', ip: '10.0.0.2' },
+      ]);
+      await store.setParameters(a.id, { kind: 'device', id: dev.id }, { d: '1' });
+      await store.setParameters(a.id, { kind: 'tenant', id: a.id }, { t: '1' });
+      await store.putFile({ tenantId: a.id, path: 'x.cfg', blobKey: 'k', size: 1, contentType: 'text/xml' });
+      await store.createSite(b.id, 'other', 'Other');
+      await store.setParameters(b.id, { kind: 'tenant', id: b.id }, { t: 'b' });
+
+      const p = await store.loadTenantPolicy(a.id);
+      assert.deepEqual(p.tenant, await store.getTenantBySlug('acme'));
+      assert.deepEqual(p.tenant.hostnames, ['p.acme.example']);
+      assert.deepEqual(p.sites, [site]);
+      assert.deepEqual(p.groups, [group]);
+      assert.deepEqual(p.models, [model]);
+      assert.deepEqual(
+        p.devices.map((d) => [d.mac, d.registered, d.lastIp]),
+        [['0004f2000001', true, '10.0.0.1']],
+      );
+      assert.deepEqual(p.parameters, [
+        { scope: 'tenant', scopeId: a.id, name: 't', value: '1' },
+        { scope: 'device', scopeId: dev.id, name: 'd', value: '1' },
+      ]);
+      assert.deepEqual(
+        p.files.map((x) => x.path),
+        ['x.cfg'],
+      );
+      await rejectsWith(store.loadTenantPolicy(999_999), NotFoundError);
+    });
+
+    test('two store instances on one database see each other’s writes and revisions', async () => {
+      await fresh();
+      const other = await f.open();
+      const a = await store.createTenant(tenantInput('acme'));
+      assert.equal(await other.revision(), 1);
+      assert.deepEqual(await other.getTenantBySlug('acme'), a);
+      await other.setParameters(a.id, { kind: 'tenant', id: a.id }, { x: 'from other' });
+      assert.equal(await store.revision(), 2);
+      assert.equal((await store.getTenantBySlug('acme'))!.revision, 2);
+      assert.deepEqual(await store.listParameters(a.id), [{ scope: 'tenant', scopeId: a.id, name: 'x', value: 'from other' }]);
+      await store.recordSightings([{ tenantId: a.id, mac: '0004f2000001', at: '2025-01-01T00:00:00.000Z' }]);
+      assert.equal((await other.getDevice(a.id, '0004f2000001'))!.firstSeen, '2025-01-01T00:00:00.000Z');
+      await rejectsWith(other.createTenant(tenantInput('acme', { provUsername: 'zz' })), ConflictError);
+    });
+
+    test('several processes open a fresh database at once (concurrent migrations) and write', async () => {
+      const dataDir = join(tempDir(), 'shared');
+      let databaseUrl: string | undefined;
+      if (backend.name === 'postgres') {
+        const probe = await backend.fresh(); // a new, empty database: the children migrate it
+        databaseUrl = probe.databaseUrl;
+        // Drop what the probe migrated, so the children race on an empty database.
+        const c = new pg.Client({ connectionString: databaseUrl });
+        await c.connect();
+        await c.query('drop schema public cascade; create schema public');
+        await c.end();
+        await probe.store.close();
+        opened.splice(opened.indexOf(probe.store), 1);
+      }
+      const workers = 4;
+      const rounds = 15;
+      const children = Array.from({ length: workers }, (_, i) =>
+        spawn(process.execPath, ['--import', 'tsx', join(here, 'concurrent-writer.ts'), dataDir, databaseUrl ?? '-', String(i), String(rounds)], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        }),
+      );
+      const outputs = children.map((c) => {
+        let out = '';
+        let err = '';
+        c.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+        c.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+        const ready = new Promise<void>((resolve, reject) => {
+          const onData = () => out.includes('ready\n') && resolve();
+          c.stdout!.on('data', onData);
+          c.once('exit', (code) => reject(new Error(`child exited (${code}) before ready: ${err}`)));
+        });
+        const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
+          c.once('close', (code) => resolve({ code, out, err })),
+        );
+        return { ready, done };
+      });
+      const kill = setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 60_000);
+      try {
+        // All children loaded and waiting: release them together, so their migrations overlap.
+        await Promise.all(outputs.map((o) => o.ready));
+        for (const c of children) c.stdin!.end('go\n');
+        const results = await Promise.all(outputs.map((o) => o.done));
+        for (const r of results) assert.equal(r.code, 0, `child failed: ${r.err}`);
+        for (const r of results) assert.match(r.out, /"ok":true/);
+      } finally {
+        clearTimeout(kill);
+      }
+      const s = await track(openStore({ dataDir, databaseUrl }));
+      const tenants = await s.listTenants();
+      assert.deepEqual(
+        tenants.map((t) => t.slug),
+        ['w0', 'w1', 'w2', 'w3'],
+      );
+      assert.equal(await s.revision(), workers * (1 + rounds), 'every admin write bumped the global revision exactly once');
+      for (const t of tenants) {
+        assert.equal(t.revision, 1 + rounds);
+        assert.equal((await s.listParameters(t.id)).length, rounds);
+        assert.equal((await s.listDevices(t.id)).length, rounds);
+      }
+    });
+  });
+}
