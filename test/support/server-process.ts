@@ -18,6 +18,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Every JSON log line the server wrote so far. */
   logs: Record<string, unknown>[];
+  /** Every other stdout line (the banner). */
+  banner: string[];
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
     { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: Record<string, unknown>[] = [];
+  const banner: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const ports: Record<string, number> = {};
@@ -41,7 +44,10 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
       reject(new Error(`server exited with ${code}; stderr:\n${stderr}`));
     });
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.startsWith('{')) return;
+      if (!line.startsWith('{')) {
+        banner.push(line);
+        return;
+      }
       try {
         const rec = JSON.parse(line) as Record<string, unknown>;
         logs.push(rec);
@@ -62,6 +68,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
     dataDir,
     child,
     logs,
+    banner,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
