@@ -82,9 +82,11 @@ export class ProvisioningCore {
     await this.refresh();
     const chosen = this.chooseTenant(req, parsed.segments);
     if ('problem' in chosen) return chosen;
-    const { tenant, segments } = chosen;
+    const { tenant, segments, conflict } = chosen;
     const auth = await this.authenticate(tenant, req);
     if (auth !== true) return auth;
+    // Said only to a client that proved it belongs to the tenant, so tenant names never leak.
+    if (conflict) return { ok: false, problem: 'forbidden', message: conflict, tenant: tenant.slug };
 
     const snap = await this.snapshot(tenant);
     const ua = this.userAgentOf(req);
@@ -183,19 +185,20 @@ export class ProvisioningCore {
    * A tenant is named by a path prefix, a host name or the credentials' user name. Every source
    * that names one must name the same one; a request that names none is asked to authenticate.
    */
-  private chooseTenant(req: PhoneRequest, segments: string[]): { tenant: Tenant; segments: string[] } | Extract<Answer, { ok: false }> {
+  private chooseTenant(
+    req: PhoneRequest,
+    segments: string[],
+  ): { tenant: Tenant; segments: string[]; conflict?: string } | Extract<Answer, { ok: false }> {
     const byPrefix = segments.length > 0 ? this.index.byPrefix.get(segments[0]!) : undefined;
     const host = hostWithoutPort(req.host);
     const byHost = host ? this.index.byHost.get(host) : undefined;
-    if (byPrefix && byHost && byPrefix !== byHost) {
-      return { ok: false, problem: 'forbidden', message: `host ${host} and path prefix "${byPrefix.pathPrefix}" name different tenants` };
-    }
+    const conflict = byPrefix && byHost && byPrefix !== byHost ? `host ${host} and path prefix "${byPrefix.pathPrefix}" name different tenants` : undefined;
     const named = byPrefix ?? byHost;
     const username = req.credentials?.kind === 'password' ? req.credentials.username : req.credentials?.answer.username;
     const byUser = username !== undefined ? this.index.byUsername.get(username) : undefined;
     const tenant = named ?? byUser;
     if (!tenant) return { ok: false, problem: 'unauthenticated', message: 'credentials required' };
-    return { tenant, segments: byPrefix ? segments.slice(1) : segments };
+    return { tenant, segments: byPrefix ? segments.slice(1) : segments, ...(conflict ? { conflict } : {}) };
   }
 
   private async authenticate(tenant: Tenant, req: PhoneRequest): Promise<true | Answer> {
@@ -226,7 +229,8 @@ export class ProvisioningCore {
     const ua = parseUserAgent(req.userAgent);
     if (!ua && req.userAgent !== undefined && !this.oddAgents.has(req.userAgent)) {
       // Log each odd agent once per process: never reject for it, never flood the log with it.
-      if (this.oddAgents.size < 1000) this.oddAgents.add(req.userAgent);
+      if (this.oddAgents.size >= 1000) this.oddAgents.clear();
+      this.oddAgents.add(req.userAgent);
       this.deps.logger.warn({ userAgent: req.userAgent.slice(0, 200), ip: req.ip }, 'unrecognised User-Agent; serving anyway');
     }
     return ua;
