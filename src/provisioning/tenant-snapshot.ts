@@ -1,6 +1,6 @@
 import { BUILT_IN_DEFAULTS } from '../domain/built-in-defaults.js';
 import type { PolicyLayer } from '../domain/resolve-policy.js';
-import type { Device, ModelPolicy, ParameterRow, ScopeKind, StoredFile, Tenant, TenantPolicyData } from '../store/store.js';
+import type { Device, ModelPolicy, ScopeKind, StoredFile, Tenant, TenantPolicyData } from '../store/store.js';
 
 export interface Rendered {
   body: Buffer;
@@ -64,10 +64,4 @@ export class TenantSnapshot {
     if (device) layers.push({ kind: 'device', ref: device.mac, params: this.paramsOf('device', device.id) });
     return layers;
   }
-}
-
-export function paramsRecord(rows: readonly ParameterRow[]): Record<string, string> {
-  const out = Object.create(null) as Record<string, string>;
-  for (const r of rows) out[r.name] = r.value;
-  return out;
 }

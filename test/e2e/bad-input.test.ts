@@ -10,6 +10,7 @@ import type { AdminContext } from '../../src/admin/admin-context.js';
 import { curl } from '../support/curl.js';
 import { userAgentOf, VVX_450 } from '../support/phone-boot.js';
 import { cli, startServer, tempDir, type CliResult, type ServerProcess } from '../support/server-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 const scratch: string[] = [];
 const scratchDir = () => {
@@ -52,15 +53,6 @@ after(async () => {
 
 const url = (path: string) => `${server.httpUrl}/${path}`;
 
-async function waitFor<T>(what: string, fn: () => T | undefined, ms = 5000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Log lines warning about this exact User-Agent (as the server decoded it, cut to 200 characters as it logs it). */
 function uaWarnings(decodedUa: string) {

@@ -12,6 +12,7 @@ import type { AdminContext } from '../../src/admin/admin-context.js';
 import type { Tenant } from '../../src/store/store.js';
 import { bootPhone, statusOf, SPIP_335, VVX_450, VVX_500, type BootResult } from '../support/phone-boot.js';
 import { startServer, tempDir, type ServerProcess } from '../support/server-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 const PASSWORD = 'acme-prov-pw-1';
 const SIP_PASSWORD = `p&<>"'x`;
@@ -23,15 +24,6 @@ let server: ServerProcess;
 let ctx: AdminContext;
 let acme: Tenant;
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 5000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 before(async () => {
   const dataDir = tempDir();
