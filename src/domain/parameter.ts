@@ -17,8 +17,13 @@ function isDeviceSetMarker(name: string): boolean {
   return name === 'device.set' || (isDeviceParameter(name) && name.endsWith('.set'));
 }
 
+// The shape of every valid name, checked first: renderers validate each name again, so the common
+// case must cost one regex test; the detailed checks below only run to explain a rejection.
+const PLAIN_NAME = /^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+$/;
+
 /** Returns the name if it is a Polycom configuration parameter name polyprov may store; throws otherwise. */
 export function validateParameterName(name: string): string {
+  if (name.length <= MAX_NAME_LENGTH && PLAIN_NAME.test(name) && !isDeviceSetMarker(name)) return name;
   if (typeof name !== 'string' || name.length === 0) {
     throw new DomainError('parameter name is empty: expected a dotted Polycom name such as reg.1.address');
   }

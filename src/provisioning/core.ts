@@ -65,8 +65,12 @@ export class ProvisioningCore {
   private revisionRead: Promise<number> | undefined;
   private snapshots = new Map<number, TenantSnapshot>();
   private loading = new Map<number, Promise<TenantSnapshot>>();
-  /** Successful Basic verifications, so scrypt runs once per password per process, not per request. */
-  private verified = new Set<string>();
+  /**
+   * Basic verifications, right and wrong, by (tenant, stored hash, password): scrypt then runs once
+   * per password per process, not per request; concurrent first requests share one run, and a
+   * client repeating a wrong password cannot keep the thread pool busy.
+   */
+  private verified = new Map<string, Promise<boolean>>();
   private oddAgents = new Set<string>();
 
   constructor(private readonly deps: CoreDeps) {}
@@ -208,11 +212,13 @@ export class ProvisioningCore {
     if (c.kind === 'password') {
       if (c.username !== tenant.provUsername) return deny('wrong user name or password');
       const key = createHash('sha256').update(`${tenant.id}\0${tenant.provPasswordHash}\0${c.password}`).digest('base64');
-      if (this.verified.has(key)) return true;
-      if (!(await verifyPassword(c.password, tenant.provPasswordHash))) return deny('wrong user name or password');
-      if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
-      this.verified.add(key);
-      return true;
+      let check = this.verified.get(key);
+      if (!check) {
+        if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
+        check = verifyPassword(c.password, tenant.provPasswordHash).catch(() => false);
+        this.verified.set(key, check);
+      }
+      return (await check) ? true : deny('wrong user name or password');
     }
     const a = c.answer;
     if (a.username !== tenant.provUsername || a.realm !== DIGEST_REALM) return deny('wrong user name or password');

@@ -63,6 +63,12 @@ export class KyselyStore implements Store {
   constructor(
     private readonly db: Db,
     readonly dialect: 'sqlite' | 'postgres',
+    /**
+     * A faster reader of the global revision, when the driver has one: the core reads it on every
+     * phone request, and Kysely's SQLite driver prepares each statement anew (~10-17 µs against
+     * ~2 µs for a statement prepared once).
+     */
+    private readonly fastRevision?: () => number,
   ) {
     this.revisionQuery = db.selectFrom('revision').select('value').where('id', '=', 1).compile();
   }
@@ -72,6 +78,7 @@ export class KyselyStore implements Store {
   }
 
   async revision(): Promise<number> {
+    if (this.fastRevision) return this.fastRevision();
     const { rows } = await this.db.executeQuery(this.revisionQuery);
     return rows[0] ? Number(rows[0].value) : 0;
   }

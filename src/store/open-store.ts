@@ -90,7 +90,9 @@ async function openSqlite(dataDir: string): Promise<Store> {
     await db.destroy();
     throw err;
   }
-  return new KyselyStore(db, 'sqlite');
+  // Prepared after migrating, when the table exists.
+  const revision = conn.prepare<[], number>('select value from revision where id = 1').pluck();
+  return new KyselyStore(db, 'sqlite', () => Number(revision.get() ?? 0));
 }
 
 // ---------------------------------------------------------------------------------------------
