@@ -49,7 +49,7 @@ options:
   --workers LIST    polyprov worker counts, one row each (default 1,2)
   --repeat R        measure every target R times, interleaved, each time on a
                     fresh server, and report the median req/s (default 3;
-                    use 3 or more on a noisy machine)
+                    more on a noisy machine)
   --cpu-prof-dir D  run polyprov with node --cpu-prof, profiles written to D
                     (profiling slows it down: figures are then not comparable)
   --json            print the figures as JSON instead of a table
