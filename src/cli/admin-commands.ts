@@ -236,10 +236,18 @@ export function registerAdminCommands(program: Command): void {
 
   // parameters
   const param = program.command('param').description('set Polycom parameters at a layer: tenant (default), --model, --site, --group or --device');
-  tenantOption(scopeOptions(param.command('set <assignments...>').description('set name=value (e.g. reg.1.address=1001)'))).action(async (assignments: string[], _o, cmd: Command) =>
+  tenantOption(
+    scopeOptions(
+      param
+        .command('set <assignments...>')
+        .description("set name=value (e.g. reg.1.address=1001); warns about names that are not in Poly's UC Software templates")
+        .option('--strict', 'refuse, and set nothing, when a name is not in the templates'),
+    ),
+  ).action(async (assignments: string[], _o, cmd: Command) =>
     withTenant(cmd, async (ctx, t, o) => {
-      const set = await setParameters(ctx, t, selector(o), assignments);
-      process.stdout.write(`set ${Object.keys(set).length} parameter(s)\n`);
+      const { values, warnings } = await setParameters(ctx, t, selector(o), assignments, { strict: o.strict === true });
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+      process.stdout.write(`set ${Object.keys(values).length} parameter(s)\n`);
     }),
   );
   tenantOption(scopeOptions(param.command('unset <names...>').description('remove parameters from one layer'))).action(async (names: string[], _o, cmd: Command) =>

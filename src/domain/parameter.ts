@@ -19,7 +19,8 @@ function isDeviceSetMarker(name: string): boolean {
 
 // The shape of every valid name, checked first: renderers validate each name again, so the common
 // case must cost one regex test; the detailed checks below only run to explain a rejection.
-const PLAIN_NAME = /^[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+$/;
+// "-" occurs in real names: reg.1.acd-agent-available, voIpProt.SIP.ms-forking.
+const PLAIN_NAME = /^[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)+$/;
 
 /** Returns the name if it is a Polycom configuration parameter name polyprov may store; throws otherwise. */
 export function validateParameterName(name: string): string {
@@ -42,10 +43,10 @@ export function validateParameterName(name: string): string {
       `invalid parameter name ${quoteInput(name)}: it must start with a letter, e.g. reg.1.address`,
     );
   }
-  const badChar = /[^A-Za-z0-9_.]/u.exec(name);
+  const badChar = /[^A-Za-z0-9_.-]/u.exec(name);
   if (badChar) {
     throw new DomainError(
-      `invalid parameter name ${quoteInput(name)}: character ${quoteInput(badChar[0])} is not allowed; names are "."-separated segments of letters, digits and "_"`,
+      `invalid parameter name ${quoteInput(name)}: character ${quoteInput(badChar[0])} is not allowed; names are "."-separated segments of letters, digits, "_" and "-"`,
     );
   }
   const emptyAt = name.split('.').indexOf('');

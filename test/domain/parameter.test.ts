@@ -35,7 +35,9 @@ describe('validateParameterName', () => {
     throwsDomainError(() => validateParameterName('reg..address'), /segment 2 is empty/);
     throwsDomainError(() => validateParameterName('reg.1.'), /segment 3 is empty/);
     throwsDomainError(() => validateParameterName('reg.1.add ress'), /character " " is not allowed/);
-    throwsDomainError(() => validateParameterName('reg.1.address-x'), /character "-" is not allowed/);
+    throwsDomainError(() => validateParameterName('reg.1.address+x'), /character "\+" is not allowed/);
+    assert.equal(validateParameterName('reg.1.acd-agent-available'), 'reg.1.acd-agent-available');
+    assert.equal(validateParameterName('voIpProt.SIP.ms-forking'), 'voIpProt.SIP.ms-forking');
     throwsDomainError(() => validateParameterName('reg/../x'), /character "\/" is not allowed/);
     throwsDomainError(() => validateParameterName('reg.é'), /character "é" is not allowed/);
     throwsDomainError(() => validateParameterName(`a.${'b'.repeat(199)}`), /201 characters long: at most 200/);
