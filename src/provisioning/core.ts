@@ -3,11 +3,14 @@ import type { DigestAnswer } from '../domain/http-authorization.js';
 import { classifyPhonePath, undoubledImagePath, type PhonePath } from '../domain/phone-path.js';
 import { parseRequestPath } from '../domain/request-path.js';
 import { parseUserAgent, type PhoneUserAgent } from '../domain/user-agent.js';
+import type { Readable } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
+import { contentTypeFor } from '../domain/content-type.js';
 import type { Store, Tenant } from '../store/store.js';
 import { DIGEST_REALM, expectedDigestResponse, sameHex, verifyPassword, type DigestNonces } from './credentials.js';
 import type { InventoryRecorder } from './inventory-recorder.js';
 import type { Logger } from './logger.js';
+import { DEFAULT_UPLOAD_LIMITS, limitFor, storeWholeFile, UploadTooLarge, type UploadLimits } from './phone-uploads.js';
 import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster } from './render-files.js';
 import { hostWithoutPort, TenantIndex } from './tenant-index.js';
 import { TenantSnapshot, type Rendered } from './tenant-snapshot.js';
@@ -34,15 +37,18 @@ export interface PhoneRequest {
 }
 
 /** Why a request gets no resource; each edge maps these to its own status codes. */
-export type Problem = 'bad-path' | 'too-long' | 'unauthenticated' | 'forbidden' | 'not-found' | 'not-allowed' | 'not-implemented';
+export type Problem = 'bad-path' | 'too-long' | 'unauthenticated' | 'forbidden' | 'not-found' | 'not-allowed' | 'not-implemented' | 'too-large';
 
 export type Resource =
   | { kind: 'generated'; body: Buffer; etag: string; contentType: string }
   | { kind: 'blob'; blobKey: string; size: number; etag: string; contentType: string };
 
-export type Answer =
-  | { ok: true; resource: Resource; tenant: string; path: string }
-  | { ok: false; problem: Problem; message: string; staleNonce?: boolean; tenant?: string };
+export type Refusal = { ok: false; problem: Problem; message: string; staleNonce?: boolean; tenant?: string };
+
+export type Answer = { ok: true; resource: Resource; tenant: string; path: string } | Refusal;
+
+/** `problem` is set when the stored content looked wrong: it is kept all the same. */
+export type UploadAnswer = { ok: true; tenant: string; path: string; version: number; problem: string | null } | Refusal;
 
 export interface CoreDeps {
   store: Store;
@@ -50,6 +56,7 @@ export interface CoreDeps {
   logger: Logger;
   inventory: InventoryRecorder;
   nonces: DigestNonces;
+  uploadLimits?: UploadLimits;
 }
 
 const MAX_VERIFIED = 10_000;
@@ -73,13 +80,70 @@ export class ProvisioningCore {
   private verified = new Map<string, Promise<boolean>>();
   private oddAgents = new Set<string>();
 
-  constructor(private readonly deps: CoreDeps) {}
+  private readonly limits: UploadLimits;
+
+  constructor(private readonly deps: CoreDeps) {
+    this.limits = deps.uploadLimits ?? DEFAULT_UPLOAD_LIMITS;
+  }
 
   issueNonce(): string {
     return this.deps.nonces.issue();
   }
 
+  /** A read (GET, HEAD, RETR, RRQ): what the path means for this tenant and device. */
   async handle(req: PhoneRequest): Promise<Answer> {
+    const who = await this.identify(req);
+    if ('problem' in who) return who;
+    const { snap, ua, phonePath } = who;
+    if (req.operation === 'write') return refuseWrite(snap.tenant.slug, phonePath);
+    if (phonePath.kind === 'upload') {
+      const up = await this.deps.store.latestPhoneUpload(snap.tenant.id, phonePath.path);
+      if (up) {
+        return {
+          ok: true,
+          tenant: snap.tenant.slug,
+          path: up.path,
+          resource: { kind: 'blob', blobKey: up.blobKey, size: up.size, etag: `"${up.blobKey.slice(0, 32)}"`, contentType: contentTypeFor(up.path) },
+        };
+      }
+    }
+    return this.read(snap, phonePath, ua);
+  }
+
+  /** A write (PUT, STOR, WRQ) of `body`: stored as the phone's own file, or refused with a reason. */
+  async upload(req: PhoneRequest, body: Readable, declaredLength?: number): Promise<UploadAnswer> {
+    const who = await this.identify(req);
+    if ('problem' in who) return who;
+    const { snap, ua, phonePath } = who;
+    const slug = snap.tenant.slug;
+    if (phonePath.kind !== 'upload') return refuseWrite(slug, phonePath);
+    const limit = limitFor(phonePath.category, this.limits);
+    if (limit === undefined) {
+      return { ok: false, problem: 'not-implemented', message: `polyprov does not store ${phonePath.category} uploads yet`, tenant: slug };
+    }
+    // A phone writes only its own files: the MAC it proves (UA serial, device certificate) must be the path's.
+    const claimed = [ua?.mac, macOf(req.clientCertCn)].filter((m): m is string => !!m);
+    if (claimed.some((m) => m !== phonePath.mac)) {
+      this.deps.logger.warn({ tenant: slug, path: phonePath.path, claimed, ip: req.ip }, "refused an upload to another device's file");
+      return { ok: false, problem: 'forbidden', message: `this phone may not write ${phonePath.mac}'s files`, tenant: slug };
+    }
+    if (declaredLength !== undefined && declaredLength > limit) {
+      return { ok: false, problem: 'too-large', message: `${phonePath.category} uploads are limited to ${limit} bytes`, tenant: slug };
+    }
+    try {
+      const stored = await storeWholeFile(this.deps, { tenantId: snap.tenant.id, mac: phonePath.mac, path: phonePath.path }, body, limit);
+      if (stored.problem) this.deps.logger.warn({ tenant: slug, path: stored.path, version: stored.version, problem: stored.problem }, 'stored a malformed upload');
+      return { ok: true, tenant: slug, path: stored.path, version: stored.version, problem: stored.problem };
+    } catch (err) {
+      if (err instanceof UploadTooLarge) {
+        return { ok: false, problem: 'too-large', message: `${phonePath.category} uploads are limited to ${limit} bytes`, tenant: slug };
+      }
+      throw err;
+    }
+  }
+
+  /** Path, tenant, credentials, device: the steps every request goes through first. */
+  private async identify(req: PhoneRequest): Promise<{ snap: TenantSnapshot; ua: PhoneUserAgent | null; phonePath: PhonePath } | Refusal> {
     const parsed = parseRequestPath(req.target);
     if (!parsed.ok) return { ok: false, problem: parsed.problem, message: parsed.reason };
 
@@ -96,13 +160,7 @@ export class ProvisioningCore {
     const ua = this.userAgentOf(req);
     const phonePath = classifyPhonePath(segments);
     this.noteSighting(snap.tenant, req, ua, phonePath);
-
-    if (req.operation === 'write') {
-      return phonePath.kind === 'upload'
-        ? { ok: false, problem: 'not-implemented', message: 'polyprov does not store phone uploads yet', tenant: tenant.slug }
-        : { ok: false, problem: 'not-allowed', message: 'this location is read-only', tenant: tenant.slug };
-    }
-    return this.read(snap, phonePath, ua);
+    return { snap, ua, phonePath };
   }
 
   private read(snap: TenantSnapshot, p: PhonePath, ua: PhoneUserAgent | null): Answer {
@@ -192,7 +250,7 @@ export class ProvisioningCore {
   private chooseTenant(
     req: PhoneRequest,
     segments: string[],
-  ): { tenant: Tenant; segments: string[]; conflict?: string } | Extract<Answer, { ok: false }> {
+  ): { tenant: Tenant; segments: string[]; conflict?: string } | Refusal {
     const byPrefix = segments.length > 0 ? this.index.byPrefix.get(segments[0]!) : undefined;
     const host = hostWithoutPort(req.host);
     const byHost = host ? this.index.byHost.get(host) : undefined;
@@ -205,8 +263,8 @@ export class ProvisioningCore {
     return { tenant, segments: byPrefix ? segments.slice(1) : segments, ...(conflict ? { conflict } : {}) };
   }
 
-  private async authenticate(tenant: Tenant, req: PhoneRequest): Promise<true | Answer> {
-    const deny = (message: string, staleNonce = false): Answer => ({ ok: false, problem: 'unauthenticated', message, staleNonce });
+  private async authenticate(tenant: Tenant, req: PhoneRequest): Promise<true | Refusal> {
+    const deny = (message: string, staleNonce = false): Refusal => ({ ok: false, problem: 'unauthenticated', message, staleNonce });
     const c = req.credentials;
     if (!c) return deny('credentials required');
     if (c.kind === 'password') {
@@ -271,6 +329,14 @@ export class ProvisioningCore {
         : {}),
     });
   }
+}
+
+function refuseWrite(tenant: string, p: PhonePath): Refusal {
+  return { ok: false, problem: 'not-allowed', message: `${p.kind === 'file' ? p.path : 'this location'} is read-only`, tenant };
+}
+
+function macOf(cn: string | undefined): string | undefined {
+  return cn && /^[0-9a-f]{12}$/i.test(cn) ? cn.toLowerCase() : undefined;
 }
 
 function notFound(tenant: string, path: string): Answer {

@@ -13,7 +13,7 @@
 import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { ConflictError, NotFoundError } from './errors.js';
-import type { Database, DevicesTable, FilesTable, ModelPoliciesTable, ParametersTable, SitesTable, TenantsTable } from './schema.js';
+import type { Database, DevicesTable, FilesTable, ModelPoliciesTable, ParametersTable, PhoneUploadsTable, SitesTable, TenantsTable } from './schema.js';
 import type {
   Device,
   DeviceGroup,
@@ -22,6 +22,7 @@ import type {
   NewTenant,
   ParameterRow,
   Phase,
+  PhoneUpload,
   Scope,
   ScopeKind,
   Sighting,
@@ -591,6 +592,50 @@ export class KyselyStore implements Store {
     });
   }
 
+  async recordPhoneUpload(u: Omit<PhoneUpload, 'version' | 'createdAt'>): Promise<PhoneUpload> {
+    if (!Number.isSafeInteger(u.size) || u.size < 0) throw new TypeError(`upload ${u.path}: bad size ${u.size}`);
+    return this.write(async (trx) => {
+      const last = await trx
+        .selectFrom('phone_uploads')
+        .select((eb) => eb.fn.max('version').as('v'))
+        .where('tenant_id', '=', u.tenantId)
+        .where('path', '=', u.path)
+        .executeTakeFirst();
+      const row = await trx
+        .insertInto('phone_uploads')
+        .values({
+          tenant_id: u.tenantId,
+          path: u.path,
+          version: Number(last?.v ?? 0) + 1,
+          mac: u.mac,
+          blob_key: u.blobKey,
+          size: u.size,
+          problem: u.problem,
+          created_at: new Date().toISOString(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toPhoneUpload(row);
+    });
+  }
+
+  async latestPhoneUpload(tenantId: number, path: string): Promise<PhoneUpload | undefined> {
+    const row = await this.db
+      .selectFrom('phone_uploads')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('path', '=', path)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toPhoneUpload(row) : undefined;
+  }
+
+  async listPhoneUploads(tenantId: number, mac: string): Promise<PhoneUpload[]> {
+    const rows = await this.db.selectFrom('phone_uploads').selectAll().where('tenant_id', '=', tenantId).where('mac', '=', mac).execute();
+    return rows.map(toPhoneUpload).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.version - b.version));
+  }
+
   async getFile(tenantId: number, path: string): Promise<StoredFile | undefined> {
     const row = await this.db.selectFrom('files').selectAll().where('tenant_id', '=', tenantId).where('path', '=', path).executeTakeFirst();
     return row ? toFile(row) : undefined;
@@ -891,6 +936,19 @@ function toFile(r: FileRow): StoredFile {
     blobKey: r.blob_key,
     size: Number(r.size),
     contentType: r.content_type,
+    createdAt: r.created_at,
+  };
+}
+
+function toPhoneUpload(r: Selectable<PhoneUploadsTable>): PhoneUpload {
+  return {
+    tenantId: Number(r.tenant_id),
+    mac: r.mac,
+    path: r.path,
+    version: Number(r.version),
+    blobKey: r.blob_key,
+    size: Number(r.size),
+    problem: r.problem,
     createdAt: r.created_at,
   };
 }

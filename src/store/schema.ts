@@ -91,6 +91,17 @@ export interface FilesTable {
   created_at: string;
 }
 
+export interface PhoneUploadsTable {
+  tenant_id: number;
+  path: string;
+  version: number;
+  mac: string;
+  blob_key: string;
+  size: number;
+  problem: string | null;
+  created_at: string;
+}
+
 export interface Database {
   revision: RevisionTable;
   tenants: TenantsTable;
@@ -101,6 +112,7 @@ export interface Database {
   devices: DevicesTable;
   parameters: ParametersTable;
   files: FilesTable;
+  phone_uploads: PhoneUploadsTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

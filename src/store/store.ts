@@ -118,6 +118,21 @@ export interface StoredFile {
   createdAt: string;
 }
 
+/** One version of a file a phone uploaded (override, directory, call list). */
+export interface PhoneUpload {
+  tenantId: number;
+  mac: string;
+  /** Path in the tenant's tree, e.g. `overrides/0004f2a1b2c3-phone.cfg`. */
+  path: string;
+  /** 1, 2, 3… per path; the highest is what phones are served. */
+  version: number;
+  blobKey: string;
+  size: number;
+  /** Why the content looks wrong (stored anyway, so nothing is lost), or null. */
+  problem: string | null;
+  createdAt: string;
+}
+
 /** One observation of a device on the wire; the store merges it into the device's inventory. */
 export interface Sighting {
   tenantId: number;
@@ -199,4 +214,10 @@ export interface Store {
   deleteFile(tenantId: number, path: string): Promise<boolean>;
 
   loadTenantPolicy(tenantId: number): Promise<TenantPolicyData>;
+
+  /** Records a new version of an uploaded file (the bytes are already durable in the blob store). Does not bump revisions. */
+  recordPhoneUpload(upload: Omit<PhoneUpload, 'version' | 'createdAt'>): Promise<PhoneUpload>;
+  latestPhoneUpload(tenantId: number, path: string): Promise<PhoneUpload | undefined>;
+  /** Every version of every file one device uploaded, by path then version. */
+  listPhoneUploads(tenantId: number, mac: string): Promise<PhoneUpload[]>;
 }

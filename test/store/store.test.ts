@@ -862,5 +862,31 @@ for (const backend of [sqliteBackend, postgresBackend]) {
         assert.equal((await s.listDevices(t.id)).length, rounds);
       }
     });
+
+    test('phone uploads: versions count up per path, the newest is the latest, revisions stay put, tenant deletion cascades', async () => {
+      await fresh();
+      const t = await store.createTenant(tenantInput('acme'));
+      const rev = await store.revision();
+      const key = 'a'.repeat(64);
+      const p = 'overrides/0004f2000001-phone.cfg';
+      const v1 = await store.recordPhoneUpload({ tenantId: t.id, mac: '0004f2000001', path: p, blobKey: key, size: 10, problem: null });
+      const v2 = await store.recordPhoneUpload({ tenantId: t.id, mac: '0004f2000001', path: p, blobKey: 'b'.repeat(64), size: 11, problem: 'not well-formed XML: x' });
+      const other = await store.recordPhoneUpload({ tenantId: t.id, mac: '0004f2000001', path: 'overrides/0004f2000001-web.cfg', blobKey: key, size: 10, problem: null });
+      assert.deepEqual([v1.version, v2.version, other.version], [1, 2, 1]);
+      const latest = await store.latestPhoneUpload(t.id, p);
+      assert.equal(latest?.version, 2);
+      assert.equal(latest?.problem, 'not well-formed XML: x');
+      assert.equal(latest?.size, 11);
+      assert.equal(await store.latestPhoneUpload(t.id, 'overrides/0004f2000009-phone.cfg'), undefined);
+      assert.deepEqual((await store.listPhoneUploads(t.id, '0004f2000001')).map((u) => `${u.path}#${u.version}`), [
+        `${p}#1`,
+        `${p}#2`,
+        'overrides/0004f2000001-web.cfg#1',
+      ]);
+      assert.equal(await store.revision(), rev, 'uploads are not policy: caches stay valid');
+      await store.deleteTenant(t.id);
+      const again = await store.createTenant(tenantInput('acme'));
+      assert.deepEqual(await store.listPhoneUploads(again.id, '0004f2000001'), []);
+    });
   });
 }

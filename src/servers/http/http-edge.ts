@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyReply, type FastifyRequest } from '
 import type { Logger as PinoLogger } from 'pino';
 import type { TLSSocket } from 'node:tls';
 import type { BlobStore } from '../../blobs/blob-store.js';
-import type { Answer, Problem, Protocol, ProvisioningCore } from '../../provisioning/core.js';
+import type { PhoneRequest, Problem, Protocol, ProvisioningCore, Refusal } from '../../provisioning/core.js';
 import { challengeHeaders, credentialsFromHeader } from './credentials-from-header.js';
 import { sendResource } from './send-resource.js';
 
@@ -21,6 +21,7 @@ const STATUS: Record<Problem, number> = {
   'not-found': 404,
   'not-allowed': 405,
   'not-implemented': 501,
+  'too-large': 413,
 };
 
 /** The HTTP(S) edge: translates requests into core calls and answers back into HTTP. */
@@ -58,7 +59,7 @@ export function buildHttpEdge(core: ProvisioningCore, blobs: BlobStore, opts: Ht
     }
     const socket = req.raw.socket as TLSSocket;
     const cert = opts.tls && typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined;
-    const answer = await core.handle({
+    const phoneRequest: PhoneRequest = {
       protocol,
       operation: method === 'PUT' ? 'write' : 'read',
       target: req.raw.url ?? '/',
@@ -67,12 +68,21 @@ export function buildHttpEdge(core: ProvisioningCore, blobs: BlobStore, opts: Ht
       ip: req.ip,
       credentials: credentialsFromHeader(req.headers.authorization, method),
       clientCertCn: cert && typeof cert.subject?.CN === 'string' ? cert.subject.CN : undefined,
-    });
+    };
+    if (method === 'PUT') {
+      const length = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+      // The body was left unparsed (see the content-type parser above): the core streams it.
+      const stored = await core.upload(phoneRequest, req.raw, Number.isFinite(length) ? length : undefined);
+      if (!stored.ok) return sendProblem(req, reply, stored);
+      if (stored.problem) reply.header('x-polyprov-problem', stored.problem.replace(/[^\x20-\x7e]/g, '?').slice(0, 200));
+      return reply.code(stored.version === 1 ? 201 : 204).send();
+    }
+    const answer = await core.handle(phoneRequest);
     if (answer.ok) return sendResource(req, reply, blobs, answer.resource);
     return sendProblem(req, reply, answer);
   };
 
-  const sendProblem = (req: FastifyRequest, reply: FastifyReply, answer: Extract<Answer, { ok: false }>) => {
+  const sendProblem = (req: FastifyRequest, reply: FastifyReply, answer: Refusal) => {
     const status = STATUS[answer.problem];
     const log = { status, method: req.method, url: req.raw.url?.slice(0, 300), ip: req.ip, tenant: answer.tenant, reason: answer.message };
     if (status === 404) req.log.debug(log, 'not found');
@@ -83,6 +93,8 @@ export function buildHttpEdge(core: ProvisioningCore, blobs: BlobStore, opts: Ht
       return reply.code(401).header('content-length', 0).send();
     }
     if (status === 405) reply.header('allow', 'GET, HEAD');
+    // Stop reading a body we will not store rather than drain megabytes of it.
+    if (status === 413) reply.header('connection', 'close');
     return reply.code(status).type('text/plain; charset=utf-8').send(req.method === 'HEAD' ? undefined : `${answer.message}\n`);
   };
 

@@ -4,11 +4,13 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../schema.js';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-phone-uploads.js';
 
 type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-initial': m0001,
+  '0002-phone-uploads': m0002,
 };
 
 export class InCodeMigrationProvider implements MigrationProvider {
