@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import type { AdminContext } from './admin/admin-context.js';
 import { LocalDiskBlobStore } from './blobs/local-disk-blob-store.js';
+import { LocalDiskLogFiles } from './blobs/local-disk-log-files.js';
 import type { ServerConfig } from './config.js';
 import { ProvisioningCore } from './provisioning/core.js';
 import { DigestNonces } from './provisioning/credentials.js';
@@ -18,7 +19,7 @@ import { openStore } from './store/open-store.js';
 export async function openAdminContext(cfg: Pick<ServerConfig, 'dataDir' | 'databaseUrl'>): Promise<AdminContext> {
   await mkdir(cfg.dataDir, { recursive: true });
   const store = await openStore({ dataDir: cfg.dataDir, ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : {}) });
-  return { store, blobs: new LocalDiskBlobStore(join(cfg.dataDir, 'blobs')) };
+  return { store, blobs: new LocalDiskBlobStore(join(cfg.dataDir, 'blobs')), logFiles: new LocalDiskLogFiles(join(cfg.dataDir, 'logs')) };
 }
 
 /** The secret that signs Digest nonces; shared by every worker through the data folder. */
@@ -51,6 +52,7 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
   const core = new ProvisioningCore({
     store: ctx.store,
     blobs: ctx.blobs,
+    logFiles: ctx.logFiles,
     logger,
     inventory,
     nonces: new DigestNonces(await loadServerSecret(cfg.dataDir)),
@@ -59,7 +61,7 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
 
   const edges: { protocol: 'http' | 'https'; app: ReturnType<typeof buildHttpEdge>; port: number }[] = [];
   if (cfg.http.enabled) {
-    edges.push({ protocol: 'http', app: buildHttpEdge(core, ctx.blobs, { logger }), port: cfg.http.port });
+    edges.push({ protocol: 'http', app: buildHttpEdge(core, { logger }), port: cfg.http.port });
   }
   if (cfg.https.enabled) {
     const tls = await loadTlsMaterial({
@@ -70,7 +72,7 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
     });
     edges.push({
       protocol: 'https',
-      app: buildHttpEdge(core, ctx.blobs, { logger, tls: { key: tls.key, cert: tls.cert, requestClientCert: cfg.https.requestClientCert } }),
+      app: buildHttpEdge(core, { logger, tls: { key: tls.key, cert: tls.cert, requestClientCert: cfg.https.requestClientCert } }),
       port: cfg.https.port,
     });
   }

@@ -4,13 +4,15 @@ import { classifyPhonePath, undoubledImagePath, type PhonePath } from '../domain
 import { parseRequestPath } from '../domain/request-path.js';
 import { parseUserAgent, type PhoneUserAgent } from '../domain/user-agent.js';
 import type { Readable } from 'node:stream';
-import type { BlobStore } from '../blobs/blob-store.js';
+import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
+import type { LogFileStore } from '../blobs/log-file-store.js';
 import { contentTypeFor } from '../domain/content-type.js';
 import type { Store, Tenant } from '../store/store.js';
 import { DIGEST_REALM, expectedDigestResponse, sameHex, verifyPassword, type DigestNonces } from './credentials.js';
 import type { InventoryRecorder } from './inventory-recorder.js';
 import type { Logger } from './logger.js';
-import { DEFAULT_UPLOAD_LIMITS, limitFor, storeWholeFile, UploadTooLarge, type UploadLimits } from './phone-uploads.js';
+import { appendToLog, LogRefused } from './phone-logs.js';
+import { DEFAULT_UPLOAD_LIMITS, limitFor, readLimited, storeWholeFile, UploadTooLarge, type UploadLimits } from './phone-uploads.js';
 import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster } from './render-files.js';
 import { hostWithoutPort, TenantIndex } from './tenant-index.js';
 import { TenantSnapshot, type Rendered } from './tenant-snapshot.js';
@@ -34,21 +36,39 @@ export interface PhoneRequest {
   credentials?: Credentials;
   /** Common name of a presented client certificate, if any. */
   clientCertCn?: string;
+  /** For log writes: which bytes of the log the body holds (`bytes START-END/TOTAL`), if said. */
+  contentRange?: string;
 }
 
 /** Why a request gets no resource; each edge maps these to its own status codes. */
-export type Problem = 'bad-path' | 'too-long' | 'unauthenticated' | 'forbidden' | 'not-found' | 'not-allowed' | 'not-implemented' | 'too-large';
+export type Problem =
+  | 'bad-path'
+  | 'bad-request'
+  | 'too-long'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'not-allowed'
+  | 'conflict'
+  | 'not-implemented'
+  | 'too-large';
 
+/**
+ * What a read gets: bytes in memory (generated files) or a stream the edge opens, for the whole
+ * resource or one byte range of it, so no edge needs to know where bytes are kept.
+ */
 export type Resource =
   | { kind: 'generated'; body: Buffer; etag: string; contentType: string }
-  | { kind: 'blob'; blobKey: string; size: number; etag: string; contentType: string };
+  | { kind: 'stream'; size: number; etag: string; contentType: string; open(range?: ByteRange): Readable };
 
 export type Refusal = { ok: false; problem: Problem; message: string; staleNonce?: boolean; tenant?: string };
 
 export type Answer = { ok: true; resource: Resource; tenant: string; path: string } | Refusal;
 
 /** `problem` is set when the stored content looked wrong: it is kept all the same. */
-export type UploadAnswer = { ok: true; tenant: string; path: string; version: number; problem: string | null } | Refusal;
+export type UploadAnswer =
+  | { ok: true; tenant: string; path: string; /** 0 for logs, which have no versions */ version: number; created: boolean; problem: string | null }
+  | Refusal;
 
 export interface CoreDeps {
   store: Store;
@@ -56,6 +76,7 @@ export interface CoreDeps {
   logger: Logger;
   inventory: InventoryRecorder;
   nonces: DigestNonces;
+  logFiles: LogFileStore;
   uploadLimits?: UploadLimits;
 }
 
@@ -96,14 +117,32 @@ export class ProvisioningCore {
     if ('problem' in who) return who;
     const { snap, ua, phonePath } = who;
     if (req.operation === 'write') return refuseWrite(snap.tenant.slug, phonePath);
-    if (phonePath.kind === 'upload') {
+    if (phonePath.kind === 'upload' && phonePath.category === 'log') {
+      const log = await this.deps.store.getPhoneLog(snap.tenant.id, phonePath.path);
+      if (log) {
+        const name = `${snap.tenant.id}/${log.path}`;
+        return {
+          ok: true,
+          tenant: snap.tenant.slug,
+          path: log.path,
+          resource: {
+            kind: 'stream',
+            size: log.length,
+            // The length names the content: a log only ever grows or is replaced.
+            etag: `"log-${log.length}-${Date.parse(log.updatedAt).toString(36)}"`,
+            contentType: contentTypeFor(log.path),
+            open: (range) => this.deps.logFiles.read(name, range ?? { start: 0, end: log.length - 1 }),
+          },
+        };
+      }
+    } else if (phonePath.kind === 'upload') {
       const up = await this.deps.store.latestPhoneUpload(snap.tenant.id, phonePath.path);
       if (up) {
         return {
           ok: true,
           tenant: snap.tenant.slug,
           path: up.path,
-          resource: { kind: 'blob', blobKey: up.blobKey, size: up.size, etag: `"${up.blobKey.slice(0, 32)}"`, contentType: contentTypeFor(up.path) },
+          resource: this.blobResource(up.blobKey, up.size, contentTypeFor(up.path)),
         };
       }
     }
@@ -131,10 +170,18 @@ export class ProvisioningCore {
       return { ok: false, problem: 'too-large', message: `${phonePath.category} uploads are limited to ${limit} bytes`, tenant: slug };
     }
     try {
+      if (phonePath.category === 'log') {
+        const data = await readLimited(body, limit);
+        const length = await appendToLog(this.deps, { tenantId: snap.tenant.id, mac: phonePath.mac, path: phonePath.path }, data, req.contentRange);
+        return { ok: true, tenant: slug, path: phonePath.path, version: 0, created: length.before === 0 && length.after > 0, problem: null };
+      }
       const stored = await storeWholeFile(this.deps, { tenantId: snap.tenant.id, mac: phonePath.mac, path: phonePath.path }, body, limit);
       if (stored.problem) this.deps.logger.warn({ tenant: slug, path: stored.path, version: stored.version, problem: stored.problem }, 'stored a malformed upload');
-      return { ok: true, tenant: slug, path: stored.path, version: stored.version, problem: stored.problem };
+      return { ok: true, tenant: slug, path: stored.path, version: stored.version, created: stored.version === 1, problem: stored.problem };
     } catch (err) {
+      if (err instanceof LogRefused) {
+        return { ok: false, problem: err.reason === 'gap' || err.reason === 'overlap-mismatch' ? 'conflict' : 'bad-request', message: err.message, tenant: slug };
+      }
       if (err instanceof UploadTooLarge) {
         return { ok: false, problem: 'too-large', message: `${phonePath.category} uploads are limited to ${limit} bytes`, tenant: slug };
       }
@@ -200,10 +247,14 @@ export class ProvisioningCore {
           ok: true,
           tenant: slug,
           path: p.path,
-          resource: { kind: 'blob', blobKey: file.blobKey, size: file.size, etag: `"${file.blobKey.slice(0, 32)}"`, contentType: file.contentType },
+          resource: this.blobResource(file.blobKey, file.size, file.contentType),
         };
       }
     }
+  }
+
+  private blobResource(blobKey: string, size: number, contentType: string): Resource {
+    return { kind: 'stream', size, etag: `"${blobKey.slice(0, 32)}"`, contentType, open: (range) => this.deps.blobs.read(blobKey, range) };
   }
 
   private imageFallback(snap: TenantSnapshot, path: string) {

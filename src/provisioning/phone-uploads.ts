@@ -6,12 +6,15 @@ import type { PhoneUpload, Store } from '../store/store.js';
 
 /** Largest body accepted per kind of upload; a phone's real files are far smaller. */
 export interface UploadLimits {
+  /** One log PUT (a chunk, or a whole log when the phone does not append). */
+  log: number;
   override: number;
   directory: number;
   callList: number;
 }
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
+  log: 16 * 1024 * 1024,
   override: 1024 * 1024,
   directory: 8 * 1024 * 1024,
   callList: 2 * 1024 * 1024,
@@ -19,6 +22,8 @@ export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
 
 export function limitFor(category: UploadCategory, limits: UploadLimits): number | undefined {
   switch (category) {
+    case 'log':
+      return limits.log;
     case 'override':
       return limits.override;
     case 'directory':
@@ -71,6 +76,21 @@ export async function storeWholeFile(
     }
   }
   return deps.store.recordPhoneUpload({ ...target, blobKey: blob.key, size: blob.size, problem });
+}
+
+/** The whole body in memory, refusing more than `limit` bytes (log chunks are small; the limit keeps them so). */
+export async function readLimited(body: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    size += (c as Buffer).length;
+    if (size > limit) {
+      body.destroy();
+      throw new UploadTooLarge(`upload larger than ${limit} bytes`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {

@@ -13,7 +13,7 @@
 import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { ConflictError, NotFoundError } from './errors.js';
-import type { Database, DevicesTable, FilesTable, ModelPoliciesTable, ParametersTable, PhoneUploadsTable, SitesTable, TenantsTable } from './schema.js';
+import type { Database, DevicesTable, FilesTable, ModelPoliciesTable, ParametersTable, PhoneLogsTable, PhoneUploadsTable, SitesTable, TenantsTable } from './schema.js';
 import type {
   Device,
   DeviceGroup,
@@ -22,6 +22,7 @@ import type {
   NewTenant,
   ParameterRow,
   Phase,
+  PhoneLog,
   PhoneUpload,
   Scope,
   ScopeKind,
@@ -636,6 +637,30 @@ export class KyselyStore implements Store {
     return rows.map(toPhoneUpload).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.version - b.version));
   }
 
+  async getPhoneLog(tenantId: number, path: string): Promise<PhoneLog | undefined> {
+    const row = await this.db.selectFrom('phone_logs').selectAll().where('tenant_id', '=', tenantId).where('path', '=', path).executeTakeFirst();
+    return row ? toPhoneLog(row) : undefined;
+  }
+
+  async updatePhoneLog(tenantId: number, path: string, mac: string, write: (length: number) => Promise<number>): Promise<number> {
+    // SQLite: the write transaction's `begin immediate` is the lock. PostgreSQL: the row lock taken
+    // by FOR UPDATE (after making sure the row exists), so appends to different logs run in parallel.
+    return this.db.transaction().execute(async (trx) => {
+      const now = new Date().toISOString();
+      await trx
+        .insertInto('phone_logs')
+        .values({ tenant_id: tenantId, path, mac, length: 0, updated_at: now })
+        .onConflict((oc) => oc.columns(['tenant_id', 'path']).doNothing())
+        .execute();
+      let q = trx.selectFrom('phone_logs').select('length').where('tenant_id', '=', tenantId).where('path', '=', path);
+      if (this.dialect === 'postgres') q = q.forUpdate();
+      const { length } = await q.executeTakeFirstOrThrow();
+      const next = await write(Number(length));
+      await trx.updateTable('phone_logs').set({ length: next, updated_at: now }).where('tenant_id', '=', tenantId).where('path', '=', path).execute();
+      return next;
+    });
+  }
+
   async getFile(tenantId: number, path: string): Promise<StoredFile | undefined> {
     const row = await this.db.selectFrom('files').selectAll().where('tenant_id', '=', tenantId).where('path', '=', path).executeTakeFirst();
     return row ? toFile(row) : undefined;
@@ -951,4 +976,8 @@ function toPhoneUpload(r: Selectable<PhoneUploadsTable>): PhoneUpload {
     problem: r.problem,
     createdAt: r.created_at,
   };
+}
+
+function toPhoneLog(r: Selectable<PhoneLogsTable>): PhoneLog {
+  return { tenantId: Number(r.tenant_id), mac: r.mac, path: r.path, length: Number(r.length), updatedAt: r.updated_at };
 }

@@ -102,6 +102,14 @@ export interface PhoneUploadsTable {
   created_at: string;
 }
 
+export interface PhoneLogsTable {
+  tenant_id: number;
+  path: string;
+  mac: string;
+  length: number;
+  updated_at: string;
+}
+
 export interface Database {
   revision: RevisionTable;
   tenants: TenantsTable;
@@ -113,6 +121,7 @@ export interface Database {
   parameters: ParametersTable;
   files: FilesTable;
   phone_uploads: PhoneUploadsTable;
+  phone_logs: PhoneLogsTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -133,6 +133,15 @@ export interface PhoneUpload {
   createdAt: string;
 }
 
+/** A log a phone appends to; `length` counts the committed bytes, the only ones that exist. */
+export interface PhoneLog {
+  tenantId: number;
+  mac: string;
+  path: string;
+  length: number;
+  updatedAt: string;
+}
+
 /** One observation of a device on the wire; the store merges it into the device's inventory. */
 export interface Sighting {
   tenantId: number;
@@ -220,4 +229,11 @@ export interface Store {
   latestPhoneUpload(tenantId: number, path: string): Promise<PhoneUpload | undefined>;
   /** Every version of every file one device uploaded, by path then version. */
   listPhoneUploads(tenantId: number, mac: string): Promise<PhoneUpload[]>;
+
+  getPhoneLog(tenantId: number, path: string): Promise<PhoneLog | undefined>;
+  /**
+   * Runs `write` with the log's committed length (0 for a new log) while holding that log's write
+   * lock across processes, and commits the length it returns. Appends to one log never interleave.
+   */
+  updatePhoneLog(tenantId: number, path: string, mac: string, write: (length: number) => Promise<number>): Promise<number>;
 }

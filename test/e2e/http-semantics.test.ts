@@ -276,18 +276,18 @@ describe('clients that hang up mid-body', () => {
 });
 
 describe('methods other than GET and HEAD', () => {
-  test('PUT of a phone log is 501 with a plain message', () => {
-    const r = curl(url(`logs/${MAC}-app.log`), [...AUTH, '-A', PHONE_UA, '-X', 'PUT', '--data-binary', 'boot log line\n']);
+  test('PUT of a core dump (not stored yet) is 501 with a plain message', () => {
+    const r = curl(url(`coredumps/${MAC}-core.gz`), [...AUTH, '-A', PHONE_UA, '-X', 'PUT', '--data-binary', 'core\n']);
     assert.equal(r.status, 501);
     assert.match(r.headers['content-type'] ?? '', /^text\/plain/);
     assert.match(r.text, /upload/i, 'the message says what is not implemented');
   });
 
-  test('a 20 MB PUT is answered without the server reading it all, and the server carries on', () => {
+  test('a 20 MB log PUT, beyond the limit, is answered 413 without the server reading it all, and the server carries on', () => {
     const big = join(scratchDir(), 'upload');
     writeFileSync(big, randomBytes(20 * 1024 * 1024));
     const r = curl(url(`logs/${MAC}-app.log`), [...AUTH, '-X', 'PUT', '--data-binary', `@${big}`]);
-    assert.equal(r.status, 501);
+    assert.equal(r.status, 413);
     const anon = curl(url(`logs/${MAC}-app.log`), ['-X', 'PUT', '--data-binary', `@${big}`]);
     assert.equal(anon.status, 401);
     const get = curl(url(BIG_PATH), AUTH);

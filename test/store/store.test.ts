@@ -863,6 +863,31 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       }
     });
 
+    test('phone logs: updatePhoneLog commits the returned length, rolls back on a throw, and serialises writers', async () => {
+      await fresh();
+      const t = await store.createTenant(tenantInput('acme'));
+      const p = 'logs/0004f2000001-app.log';
+      assert.equal(await store.getPhoneLog(t.id, p), undefined);
+      assert.equal(await store.updatePhoneLog(t.id, p, '0004f2000001', async (len) => len + 10), 10);
+      await assert.rejects(store.updatePhoneLog(t.id, p, '0004f2000001', async () => { throw new Error('refused'); }), /refused/);
+      assert.equal((await store.getPhoneLog(t.id, p))?.length, 10, 'a refused write changes nothing');
+      await assert.rejects(store.updatePhoneLog(t.id, 'logs/0004f2000009-app.log', '0004f2000009', async () => { throw new Error('x'); }));
+      assert.equal(await store.getPhoneLog(t.id, 'logs/0004f2000009-app.log'), undefined, 'nor creates the row');
+      // Concurrent writers each see the length the previous one committed.
+      const seen: number[] = [];
+      await Promise.all(
+        Array.from({ length: 8 }, () =>
+          store.updatePhoneLog(t.id, p, '0004f2000001', async (len) => {
+            seen.push(len);
+            await new Promise((r) => setTimeout(r, 5));
+            return len + 1;
+          }),
+        ),
+      );
+      assert.equal((await store.getPhoneLog(t.id, p))?.length, 18);
+      assert.deepEqual([...seen].sort((a, b) => a - b), [10, 11, 12, 13, 14, 15, 16, 17]);
+    });
+
     test('phone uploads: versions count up per path, the newest is the latest, revisions stay put, tenant deletion cascades', async () => {
       await fresh();
       const t = await store.createTenant(tenantInput('acme'));

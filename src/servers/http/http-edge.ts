@@ -1,7 +1,6 @@
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { TLSSocket } from 'node:tls';
-import type { BlobStore } from '../../blobs/blob-store.js';
 import type { PhoneRequest, Problem, Protocol, ProvisioningCore, Refusal } from '../../provisioning/core.js';
 import { challengeHeaders, credentialsFromHeader } from './credentials-from-header.js';
 import { sendResource } from './send-resource.js';
@@ -15,17 +14,19 @@ export interface HttpEdgeOptions {
 
 const STATUS: Record<Problem, number> = {
   'bad-path': 400,
+  'bad-request': 400,
   'too-long': 414,
   unauthenticated: 401,
   forbidden: 403,
   'not-found': 404,
   'not-allowed': 405,
+  conflict: 409,
   'not-implemented': 501,
   'too-large': 413,
 };
 
 /** The HTTP(S) edge: translates requests into core calls and answers back into HTTP. */
-export function buildHttpEdge(core: ProvisioningCore, blobs: BlobStore, opts: HttpEdgeOptions) {
+export function buildHttpEdge(core: ProvisioningCore, opts: HttpEdgeOptions) {
   const protocol: Protocol = opts.tls ? 'https' : 'http';
   const app = Fastify({
     loggerInstance: opts.logger,
@@ -68,6 +69,7 @@ export function buildHttpEdge(core: ProvisioningCore, blobs: BlobStore, opts: Ht
       ip: req.ip,
       credentials: credentialsFromHeader(req.headers.authorization, method),
       clientCertCn: cert && typeof cert.subject?.CN === 'string' ? cert.subject.CN : undefined,
+      contentRange: req.headers['content-range'],
     };
     if (method === 'PUT') {
       const length = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
@@ -75,10 +77,10 @@ export function buildHttpEdge(core: ProvisioningCore, blobs: BlobStore, opts: Ht
       const stored = await core.upload(phoneRequest, req.raw, Number.isFinite(length) ? length : undefined);
       if (!stored.ok) return sendProblem(req, reply, stored);
       if (stored.problem) reply.header('x-polyprov-problem', stored.problem.replace(/[^\x20-\x7e]/g, '?').slice(0, 200));
-      return reply.code(stored.version === 1 ? 201 : 204).send();
+      return reply.code(stored.created ? 201 : 204).send();
     }
     const answer = await core.handle(phoneRequest);
-    if (answer.ok) return sendResource(req, reply, blobs, answer.resource);
+    if (answer.ok) return sendResource(req, reply, answer.resource);
     return sendProblem(req, reply, answer);
   };
 

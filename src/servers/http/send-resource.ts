@@ -1,6 +1,5 @@
 import parseRange from 'range-parser';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { BlobStore } from '../../blobs/blob-store.js';
 import type { Resource } from '../../provisioning/core.js';
 
 /**
@@ -8,7 +7,7 @@ import type { Resource } from '../../provisioning/core.js';
  * single byte ranges (phones abort image downloads once they have read the header; a resumed
  * download asks for the rest).
  */
-export function sendResource(req: FastifyRequest, reply: FastifyReply, blobs: BlobStore, res: Resource): FastifyReply {
+export function sendResource(req: FastifyRequest, reply: FastifyReply, res: Resource): FastifyReply {
   const size = res.kind === 'generated' ? res.body.length : res.size;
   reply.header('etag', res.etag);
   reply.header('content-type', res.contentType);
@@ -42,7 +41,7 @@ export function sendResource(req: FastifyRequest, reply: FastifyReply, blobs: Bl
   reply.header('content-length', length);
   if (req.method === 'HEAD' || length === 0) return reply.send();
   if (res.kind === 'generated') return reply.send(start === 0 && end === size - 1 ? res.body : res.body.subarray(start, end + 1));
-  const stream = blobs.read(res.blobKey, { start, end });
+  const stream = res.open({ start, end });
   // A client that hangs up mid-body must not leave a file descriptor open.
   reply.raw.once('close', () => stream.destroy());
   return reply.send(stream);

@@ -5,12 +5,14 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../schema.js';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-phone-uploads.js';
+import * as m0003 from './0003-phone-logs.js';
 
 type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-initial': m0001,
   '0002-phone-uploads': m0002,
+  '0003-phone-logs': m0003,
 };
 
 export class InCodeMigrationProvider implements MigrationProvider {
