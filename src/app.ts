@@ -61,7 +61,7 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
 
   const edges: { protocol: 'http' | 'https'; app: ReturnType<typeof buildHttpEdge>; port: number }[] = [];
   if (cfg.http.enabled) {
-    edges.push({ protocol: 'http', app: buildHttpEdge(core, { logger }), port: cfg.http.port });
+    edges.push({ protocol: 'http', app: buildHttpEdge(core, { logger, idleTimeoutMs: cfg.idleTimeoutMs }), port: cfg.http.port });
   }
   if (cfg.https.enabled) {
     const tls = await loadTlsMaterial({
@@ -72,7 +72,7 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
     });
     edges.push({
       protocol: 'https',
-      app: buildHttpEdge(core, { logger, tls: { key: tls.key, cert: tls.cert, requestClientCert: cfg.https.requestClientCert } }),
+      app: buildHttpEdge(core, { logger, idleTimeoutMs: cfg.idleTimeoutMs, tls: { key: tls.key, cert: tls.cert, requestClientCert: cfg.https.requestClientCert } }),
       port: cfg.https.port,
     });
   }

@@ -13,6 +13,8 @@ export interface ServerConfig {
   https: { enabled: boolean; port: number; certFile?: string; keyFile?: string; requestClientCert: boolean };
   workers: number;
   inventoryFlushMs: number;
+  /** A connection that moves no byte for this long is closed: stalled uploads must not hold a worker forever. */
+  idleTimeoutMs: number;
   logLevel: string;
 }
 
@@ -31,6 +33,7 @@ export type ConfigInput = {
   requestClientCert?: boolean;
   workers?: string | number;
   inventoryFlushMs?: string | number;
+  idleTimeoutMs?: string | number;
   logLevel?: string;
 };
 
@@ -45,6 +48,7 @@ const ENV: Record<string, keyof ConfigInput> = {
   POLYPROV_TLS_CERT: 'tlsCert',
   POLYPROV_TLS_KEY: 'tlsKey',
   POLYPROV_WORKERS: 'workers',
+  POLYPROV_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
   POLYPROV_LOG_LEVEL: 'logLevel',
 };
 
@@ -84,6 +88,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     },
     workers: int('worker count', c.workers, Math.min(availableParallelism(), 8), 1, 64),
     inventoryFlushMs: int('inventory flush interval', c.inventoryFlushMs, 1000, 10, 600_000),
+    idleTimeoutMs: int('idle timeout', c.idleTimeoutMs, 60_000, 100, 3_600_000),
     logLevel: c.logLevel ?? 'info',
   };
   if (c.databaseUrl) cfg.databaseUrl = c.databaseUrl;

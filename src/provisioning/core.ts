@@ -185,6 +185,11 @@ export class ProvisioningCore {
       if (err instanceof UploadTooLarge) {
         return { ok: false, problem: 'too-large', message: `${phonePath.category} uploads are limited to ${limit} bytes`, tenant: slug };
       }
+      if (body.destroyed && !body.readableEnded) {
+        // The client went away mid-body (or was cut off as idle): its phone will retry; nothing was stored.
+        this.deps.logger.info({ tenant: slug, path: phonePath.path, ip: req.ip }, 'upload interrupted; nothing stored');
+        return { ok: false, problem: 'bad-request', message: 'upload interrupted before its end: nothing stored', tenant: slug };
+      }
       throw err;
     }
   }

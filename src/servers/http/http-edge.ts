@@ -10,6 +10,8 @@ export interface HttpEdgeOptions {
   tls?: { key: string | Buffer; cert: string | Buffer; requestClientCert: boolean };
   /** Connections idle longer than this are closed; phones open one connection per file anyway. */
   keepAliveTimeoutMs?: number;
+  /** A connection that moves no byte for this long (a stalled upload, say) is closed. */
+  idleTimeoutMs?: number;
 }
 
 const STATUS: Record<Problem, number> = {
@@ -35,6 +37,7 @@ export function buildHttpEdge(core: ProvisioningCore, opts: HttpEdgeOptions) {
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: 4096 },
     keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5000,
+    connectionTimeout: opts.idleTimeoutMs ?? 60_000,
     ...(opts.tls
       ? {
           https: {
