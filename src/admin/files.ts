@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { contentTypeFor } from '../domain/content-type.js';
 import { canonicalTreePath } from '../domain/request-path.js';
 import { classifyPhonePath } from '../domain/phone-path.js';
@@ -27,7 +28,13 @@ export async function addFile(ctx: AdminContext, t: Tenant, treePath: string, lo
   const path = checkTreePath(treePath);
   const st = await stat(localFile).catch(() => undefined);
   if (!st?.isFile()) throw new AdminError(`cannot read "${localFile}": not a file`);
-  const blob = await ctx.blobs.put(createReadStream(localFile));
+  return putTreeFile(ctx, t, path, createReadStream(localFile), contentType);
+}
+
+/** Stores bytes as the file at `treePath` of the tenant's tree (added or replaced), for files polyprov writes itself. */
+export async function putTreeFile(ctx: AdminContext, t: Tenant, treePath: string, bytes: Buffer | Readable, contentType?: string): Promise<StoredFile> {
+  const path = checkTreePath(treePath);
+  const blob = await ctx.blobs.put(bytes);
   return ctx.store.putFile({ tenantId: t.id, path, blobKey: blob.key, size: blob.size, contentType: contentType ?? contentTypeFor(path) });
 }
 
