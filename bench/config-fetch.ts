@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { configPath, MASTER_PATH, runLoad, type Fetched, type LoadResult } from './load-generator.js';
-import { cleanUpNow, cpuBetween, httpListeningPort, machineBusyCpu, registerTempDir, startServer, treeCpu, type Server } from './processes.js';
+import { cpuBetween, httpListeningPort, machineBusyCpu, registerTempDir, runBench, startServer, treeCpu, type Server } from './processes.js';
 import { figuresOf, renderTable, type RoundResult, type Summary, type TargetFigures } from './report.js';
 import { PASSWORD, setupTenant, USERNAME } from './setup-tenant.js';
 
@@ -365,26 +365,4 @@ async function main(): Promise<number> {
   return summary.verdict && !summary.verdict.pass ? 2 : 0;
 }
 
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`\n${sig}: stopping the servers and removing temporary files\n`);
-    cleanUpNow();
-    process.exit(130);
-  });
-}
-process.on('exit', cleanUpNow);
-
-main().then(
-  (code) => {
-    cleanUpNow();
-    process.exit(code);
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench: ${(err as Error)?.stack ?? String(err)}\n`);
-    cleanUpNow();
-    process.exit(1);
-  },
-);
+runBench(main);

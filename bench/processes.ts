@@ -18,8 +18,44 @@ export function registerTempDir(dir: string): void {
 export function cleanUpNow(): void {
   for (const c of children) killGroup(c, 'SIGKILL');
   children.clear();
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  for (const d of tempDirs) {
+    try {
+      // A server just sent SIGKILL may still create a file or two: retry on ENOTEMPTY.
+      rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    } catch (err) {
+      process.stderr.write(`could not remove ${d}: ${(err as Error).message}\n`);
+    }
+  }
   tempDirs.clear();
+}
+
+/**
+ * Runs a bench's `main` and exits with its status. Children and temporary folders are cleaned up
+ * on every way out: a normal end, an error, Ctrl-C (SIGINT), SIGTERM and SIGHUP.
+ */
+export function runBench(main: () => Promise<number>): void {
+  let interrupted = false;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      if (interrupted) return;
+      interrupted = true;
+      process.stderr.write(`\n${sig}: stopping the servers and removing temporary files\n`);
+      cleanUpNow();
+      process.exit(130);
+    });
+  }
+  process.on('exit', cleanUpNow);
+  main().then(
+    (code) => {
+      cleanUpNow();
+      process.exit(code);
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench: ${(err as Error)?.stack ?? String(err)}\n`);
+      cleanUpNow();
+      process.exit(1);
+    },
+  );
 }
 
 function killGroup(c: ChildProcess, signal: NodeJS.Signals): void {

@@ -21,6 +21,36 @@ export interface TenantSettings {
   unknownDevices?: string;
   appFilePath?: string;
   extraConfigFiles?: string[];
+  /** Bytes, or a size such as `10MiB`, `512k`, `2KB` (units are powers of 1024). */
+  logMaxBytes?: number | string;
+  logSegments?: number | string;
+  logMaxAgeDays?: number | string;
+}
+
+/** Bounds of the log retention settings (see provisioning/phone-logs.ts for what they do). */
+export const LOG_RETENTION_LIMITS = {
+  logMaxBytes: { min: 1024, max: 1024 ** 4 },
+  logSegments: { min: 0, max: 1000 },
+  logMaxAgeDays: { min: 0, max: 36_500 },
+} as const;
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** `10485760`, `10MiB`, `10 MB`, `512k`: a whole number of bytes (units are powers of 1024). */
+export function parseByteSize(what: string, v: number | string): number {
+  if (typeof v === 'number') return v;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new AdminError(`invalid ${what} "${v}": expected bytes or a size such as 10MiB, 512KiB, 2k`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+function wholeNumber(what: string, v: number | string, limits: { min: number; max: number }, hint = ''): number {
+  const n = typeof v === 'number' ? v : /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < limits.min || n > limits.max) {
+    throw new AdminError(`invalid ${what} "${v}": expected a whole number from ${limits.min} to ${limits.max}${hint}`);
+  }
+  return n;
 }
 
 function unknownPolicy(v: string): UnknownDevicePolicy {
@@ -36,6 +66,11 @@ async function toPatch(s: TenantSettings): Promise<TenantPatch> {
   if (s.unknownDevices !== undefined) patch.unknownDevices = unknownPolicy(s.unknownDevices);
   if (s.appFilePath !== undefined) patch.appFilePath = validateFileReference('APP_FILE_PATH', s.appFilePath);
   if (s.extraConfigFiles !== undefined) patch.extraConfigFiles = validateConfigFileList(s.extraConfigFiles);
+  if (s.logMaxBytes !== undefined) {
+    patch.logMaxBytes = wholeNumber('log size cap', parseByteSize('log size cap', s.logMaxBytes), LOG_RETENTION_LIMITS.logMaxBytes, ' bytes (1KiB to 1TiB)');
+  }
+  if (s.logSegments !== undefined) patch.logSegments = wholeNumber('number of log segments', s.logSegments, LOG_RETENTION_LIMITS.logSegments);
+  if (s.logMaxAgeDays !== undefined) patch.logMaxAgeDays = wholeNumber('maximum log age', s.logMaxAgeDays, LOG_RETENTION_LIMITS.logMaxAgeDays, ' days (0: no age limit)');
   return patch;
 }
 
@@ -59,6 +94,9 @@ export async function addTenant(ctx: AdminContext, slug: string, s: TenantSettin
     unknownDevices: patch.unknownDevices ?? 'serve',
     appFilePath: patch.appFilePath ?? 'sip.ld',
     extraConfigFiles: patch.extraConfigFiles ?? [],
+    ...(patch.logMaxBytes !== undefined ? { logMaxBytes: patch.logMaxBytes } : {}),
+    ...(patch.logSegments !== undefined ? { logSegments: patch.logSegments } : {}),
+    ...(patch.logMaxAgeDays !== undefined ? { logMaxAgeDays: patch.logMaxAgeDays } : {}),
   });
   return { tenant, password };
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -70,4 +70,22 @@ export class LocalDiskBlobStore implements BlobStore {
       if (err.code !== 'ENOENT') throw err;
     });
   }
+}
+
+/**
+ * Removes temporary files that uploads killed mid-write left behind (a crash, kill -9). Only old
+ * ones: a CLI `file add` may be writing one right now.
+ */
+export async function sweepTemporaryFiles(root: string, olderThanMs = 3_600_000, now = Date.now()): Promise<number> {
+  const dir = join(root, 'tmp');
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const p = join(dir, name);
+    const st = await stat(p).catch(() => undefined);
+    if (st?.isFile() && now - st.mtimeMs > olderThanMs) {
+      await unlink(p).catch(() => undefined);
+      removed++;
+    }
+  }
+  return removed;
 }

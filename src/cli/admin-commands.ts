@@ -10,7 +10,7 @@ import { loadConfig } from '../config.js';
 import type { Tenant } from '../store/store.js';
 import { printJson, printTable } from './print-table.js';
 
-type Opts = Record<string, unknown>;
+export type Opts = Record<string, unknown>;
 
 /** Runs one admin action against the configured store and closes it, whatever happens. */
 async function withContext(cmd: Command, fn: (ctx: AdminContext, opts: Opts) => Promise<void>): Promise<void> {
@@ -24,11 +24,19 @@ async function withContext(cmd: Command, fn: (ctx: AdminContext, opts: Opts) => 
   }
 }
 
-async function withTenant(cmd: Command, fn: (ctx: AdminContext, t: Tenant, opts: Opts) => Promise<void>): Promise<void> {
+export async function withTenant(cmd: Command, fn: (ctx: AdminContext, t: Tenant, opts: Opts) => Promise<void>): Promise<void> {
   await withContext(cmd, async (ctx, opts) => fn(ctx, await requireTenant(ctx, (opts.tenant as string | undefined) ?? process.env.POLYPROV_TENANT), opts));
 }
 
-const tenantOption = (c: Command) => c.option('-t, --tenant <slug>', 'tenant (default: the only one; env POLYPROV_TENANT)');
+/** For commands about one device: --tenant (or POLYPROV_TENANT), else the tenant that knows the MAC. */
+export async function withDeviceTenant(cmd: Command, mac: string, fn: (ctx: AdminContext, t: Tenant, opts: Opts) => Promise<void>): Promise<void> {
+  await withContext(cmd, async (ctx, opts) => {
+    const slug = (opts.tenant as string | undefined) ?? process.env.POLYPROV_TENANT;
+    return fn(ctx, slug ? await requireTenant(ctx, slug) : await tenantOfDevice(ctx, mac), opts);
+  });
+}
+
+export const tenantOption = (c: Command) => c.option('-t, --tenant <slug>', 'tenant (default: the only one; env POLYPROV_TENANT)');
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -42,6 +50,9 @@ function tenantSettings(o: Opts): TenantSettings {
   if (o.unknownDevices !== undefined) s.unknownDevices = o.unknownDevices as string;
   if (o.appFilePath !== undefined) s.appFilePath = o.appFilePath as string;
   if (o.configFiles !== undefined) s.extraConfigFiles = list(o.configFiles as string);
+  if (o.logMaxBytes !== undefined) s.logMaxBytes = o.logMaxBytes as string;
+  if (o.logSegments !== undefined) s.logSegments = o.logSegments as string;
+  if (o.logMaxAgeDays !== undefined) s.logMaxAgeDays = o.logMaxAgeDays as string;
   return s;
 }
 
@@ -54,7 +65,10 @@ function tenantOptions(c: Command): Command {
     .option('--hostname <name>', 'host name that selects this tenant (repeat for several)', collect)
     .option('--unknown-devices <policy>', 'what unregistered MACs get: serve (tenant defaults) or refuse')
     .option('--app-file-path <path>', 'APP_FILE_PATH of the master file (default sip.ld)')
-    .option('--config-files <list>', 'comma-separated files of the tree read after the generated config');
+    .option('--config-files <list>', 'comma-separated files of the tree read after the generated config')
+    .option('--log-max-bytes <size>', 'size cap of a phone log before it rotates into a segment, e.g. 10MiB (default 10MiB)')
+    .option('--log-segments <n>', 'older segments kept per phone log (default 5; 0 keeps none)')
+    .option('--log-max-age-days <days>', 'drop log segments rotated longer ago than this (default 90; 0: no age limit)');
 }
 
 function printTenant(t: Tenant): void {
@@ -69,6 +83,9 @@ function printTenant(t: Tenant): void {
       ['unknown devices', t.unknownDevices],
       ['APP_FILE_PATH', t.appFilePath],
       ['extra CONFIG_FILES', t.extraConfigFiles.join(', ')],
+      ['log size cap', `${t.logMaxBytes} bytes`],
+      ['log segments kept', t.logSegments],
+      ['log max age', t.logMaxAgeDays === 0 ? 'no limit' : `${t.logMaxAgeDays} days`],
       ['revision', t.revision],
     ],
   );
@@ -294,9 +311,7 @@ export function registerAdminCommands(program: Command): void {
       .option('--model <model>', 'explain as if the phone were this model')
       .option('--json', 'print JSON'),
   ).action(async (mac: string, _o, cmd: Command) =>
-    withContext(cmd, async (ctx, o) => {
-      const slug = (o.tenant as string | undefined) ?? process.env.POLYPROV_TENANT;
-      const t = slug ? await requireTenant(ctx, slug) : await tenantOfDevice(ctx, mac);
+    withDeviceTenant(cmd, mac, async (ctx, t, o) => {
       const e = await explainDevice(ctx, t, mac, o.model as string | undefined);
       if (o.json) return printJson(e);
       const out = process.stdout;
@@ -304,11 +319,18 @@ export function registerAdminCommands(program: Command): void {
       out.write(`model ${e.model ?? 'unknown'}, site ${e.site ?? '-'}, group ${e.group ?? '-'}\n`);
       out.write(`CONFIG_FILES: ${e.configFiles.join(', ')}\n`);
       for (const n of e.notes) out.write(`note: ${n}\n`);
+      const files = [e.overrides.phone, e.overrides.web].filter((f) => f !== null);
+      for (const f of files) out.write(`override file: ${f.path} version ${f.version}, ${f.problem !== null ? 'malformed' : `${f.parameterCount} parameter(s)`}\n`);
       out.write('\n');
-      printTable(
-        ['parameter', 'value', 'from', 'shadows'],
-        e.parameters.map((p) => [p.name, p.value, `${p.layer} ${p.ref}`, p.shadows.map((s) => `${s.layer} ${s.ref}=${JSON.stringify(s.value)}`).join('; ')]),
-      );
+      type Row = (typeof e.parameters)[number];
+      const from = (p: Row) => (p.layer === null ? null : `${p.layer} ${p.ref}`);
+      const shadows = (p: Row) => p.shadows.map((s) => `${s.layer} ${s.ref}=${JSON.stringify(s.value)}`).join('; ');
+      // The override column only when the phone uploaded override files; where it is set, it wins.
+      if (files.length === 0) printTable(['parameter', 'value', 'from', 'shadows'], e.parameters.map((p) => [p.name, p.value, from(p), shadows(p)]));
+      else {
+        const override = (p: Row) => (p.override ? [`${p.override.source}: ${p.override.value}`, ...p.override.shadows.map((s) => `(over ${s.source}: ${s.value})`)].join(' ') : null);
+        printTable(['parameter', 'value', 'from', 'override', 'shadows'], e.parameters.map((p) => [p.name, p.value, from(p), override(p), shadows(p)]));
+      }
     }),
   );
 }

@@ -5,6 +5,9 @@ import { ConfigError } from '../config.js';
 import { DomainError } from '../domain/domain-error.js';
 import { ConflictError, NotFoundError } from '../store/errors.js';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerLogCommands } from './log-commands.js';
+import { registerOverrideCommands } from './override-commands.js';
+import { registerDirectoryCommands } from './directory-commands.js';
 import { serve } from './serve.js';
 
 const program = new Command();
@@ -30,6 +33,7 @@ program
   .option('--request-client-cert', 'ask phones for their device certificate (read and logged, not yet enforced)')
   .option('--workers <n>', 'worker processes (default: one per core, at most 8)')
   .option('--inventory-flush-ms <ms>', 'how often device inventory is written (default 1000)')
+  .option('--idle-timeout-ms <ms>', 'close connections that move no byte for this long, e.g. stalled uploads (env POLYPROV_IDLE_TIMEOUT_MS; default 60000)')
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (default info)')
   .option('--demo', 'create a demo tenant when there is none, and print its credentials')
   .action(async (opts, cmd: Command) => {
@@ -37,6 +41,9 @@ program
   });
 
 registerAdminCommands(program);
+registerLogCommands(program);
+registerOverrideCommands(program);
+registerDirectoryCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof AdminError || err instanceof DomainError || err instanceof ConflictError || err instanceof NotFoundError || err instanceof ConfigError) {

@@ -4,6 +4,9 @@ import { pino, type Logger as PinoLogger } from 'pino';
 import { ensureDemoTenant, type DemoCredentials } from '../admin/demo-tenant.js';
 import { loadServerSecret, openAdminContext, runServer, tlsHostnames, type Listener } from '../app.js';
 import { loadConfig, type ConfigInput, type ServerConfig } from '../config.js';
+import { pruneOldLogSegments } from '../provisioning/phone-logs.js';
+import { sweepTemporaryFiles } from '../blobs/local-disk-blob-store.js';
+import { join } from 'node:path';
 import { loadTlsMaterial } from '../servers/http/tls-material.js';
 
 export interface ServeFlags extends ConfigInput {
@@ -29,6 +32,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (cfg.https.enabled) {
     await loadTlsMaterial({ dataDir: cfg.dataDir, hostnames: tlsHostnames(cfg), ...(cfg.https.certFile ? { certFile: cfg.https.certFile, keyFile: cfg.https.keyFile! } : {}) });
   }
+
+  const swept = await sweepTemporaryFiles(join(cfg.dataDir, 'blobs'));
+  if (swept) logger.info({ files: swept }, 'removed temporary files of interrupted uploads');
+
+  // Retention by age in the primary only: one pruner, however many workers.
+  startLogPruner(cfg, logger);
 
   if (cfg.workers === 1) {
     const server = await runServer(cfg, logger);
@@ -72,6 +81,38 @@ async function runWorker(cfg: ServerConfig, logger: PinoLogger): Promise<void> {
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
   process.on('SIGTERM', () => undefined);
   process.on('SIGINT', () => undefined);
+}
+
+const LOG_PRUNE_FIRST_MS = 60_000;
+const LOG_PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * Drops log segments past each tenant's maximum age (provisioning/phone-logs.ts), a minute after
+ * start and then hourly. The timers do not keep the process alive; a run that overlaps the next
+ * is skipped. Pruning is idempotent and lock-free, so a run cut short by a shutdown is harmless.
+ */
+function startLogPruner(cfg: ServerConfig, logger: PinoLogger): void {
+  let running = false;
+  const run = async () => {
+    const ctx = await openAdminContext(cfg);
+    try {
+      for (const t of await ctx.store.listTenants()) {
+        const dropped = await pruneOldLogSegments(ctx, t);
+        if (dropped.length) logger.info({ tenant: t.slug, segments: dropped.length, bytes: dropped.reduce((n, d) => n + d.size, 0) }, 'dropped old log segments');
+      }
+    } finally {
+      await ctx.store.close();
+    }
+  };
+  const tick = () => {
+    if (running) return;
+    running = true;
+    run()
+      .catch((err: unknown) => logger.error({ err }, 'log segment pruning failed'))
+      .finally(() => (running = false));
+  };
+  setTimeout(tick, LOG_PRUNE_FIRST_MS).unref();
+  setInterval(tick, LOG_PRUNE_EVERY_MS).unref();
 }
 
 function onShutdown(logger: PinoLogger, close: () => Promise<void>): void {

@@ -11,7 +11,7 @@ import type { Store, Tenant } from '../store/store.js';
 import { DIGEST_REALM, expectedDigestResponse, sameHex, verifyPassword, type DigestNonces } from './credentials.js';
 import type { InventoryRecorder } from './inventory-recorder.js';
 import type { Logger } from './logger.js';
-import { appendToLog, LogRefused } from './phone-logs.js';
+import { appendToLog, currentLogSource, LogRefused } from './phone-logs.js';
 import { DEFAULT_UPLOAD_LIMITS, limitFor, readLimited, storeWholeFile, UploadTooLarge, type UploadLimits } from './phone-uploads.js';
 import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster } from './render-files.js';
 import { hostWithoutPort, TenantIndex } from './tenant-index.js';
@@ -59,7 +59,18 @@ export type Problem =
  */
 export type Resource =
   | { kind: 'generated'; body: Buffer; etag: string; contentType: string }
-  | { kind: 'stream'; size: number; etag: string; contentType: string; open(range?: ByteRange): Readable };
+  | {
+      kind: 'stream';
+      size: number;
+      etag: string;
+      contentType: string;
+      open(range?: ByteRange): Readable;
+      /**
+       * The first byte still held, when bytes below it are gone (a rotated log: `size` is the
+       * phone's view, see provisioning/phone-logs.ts); 0 or absent when every byte is held.
+       */
+      heldFrom?: number;
+    };
 
 export type Refusal = { ok: false; problem: Problem; message: string; staleNonce?: boolean; tenant?: string };
 
@@ -120,18 +131,25 @@ export class ProvisioningCore {
     if (phonePath.kind === 'upload' && phonePath.category === 'log') {
       const log = await this.deps.store.getPhoneLog(snap.tenant.id, phonePath.path);
       if (log) {
-        const name = `${snap.tenant.id}/${log.path}`;
+        // Usually the current file; after a crash cut a rotation, the segment holding its bytes.
+        const name = await currentLogSource(this.deps.logFiles, log);
+        // The phone's view: bytes rotated away still count (provisioning/phone-logs.ts).
+        const size = log.base + log.length;
         return {
           ok: true,
           tenant: snap.tenant.slug,
           path: log.path,
           resource: {
             kind: 'stream',
-            size: log.length,
-            // The length names the content: a log only ever grows or is replaced.
-            etag: `"log-${log.length}-${Date.parse(log.updatedAt).toString(36)}"`,
+            size,
+            // The length names the content: a log only ever grows.
+            etag: `"log-${size}-${Date.parse(log.updatedAt).toString(36)}"`,
             contentType: contentTypeFor(log.path),
-            open: (range) => this.deps.logFiles.read(name, range ?? { start: 0, end: log.length - 1 }),
+            heldFrom: log.base,
+            open: (range) => {
+              const r = range ?? { start: log.base, end: size - 1 };
+              return this.deps.logFiles.read(name, { start: r.start - log.base, end: r.end - log.base });
+            },
           },
         };
       }
@@ -172,7 +190,7 @@ export class ProvisioningCore {
     try {
       if (phonePath.category === 'log') {
         const data = await readLimited(body, limit);
-        const length = await appendToLog(this.deps, { tenantId: snap.tenant.id, mac: phonePath.mac, path: phonePath.path }, data, req.contentRange);
+        const length = await appendToLog(this.deps, { tenantId: snap.tenant.id, mac: phonePath.mac, path: phonePath.path }, data, req.contentRange, snap.tenant);
         return { ok: true, tenant: slug, path: phonePath.path, version: 0, created: length.before === 0 && length.after > 0, problem: null };
       }
       const stored = await storeWholeFile(this.deps, { tenantId: snap.tenant.id, mac: phonePath.mac, path: phonePath.path }, body, limit);

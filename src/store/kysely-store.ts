@@ -23,6 +23,7 @@ import type {
   ParameterRow,
   Phase,
   PhoneLog,
+  PhoneLogWrite,
   PhoneUpload,
   Scope,
   ScopeKind,
@@ -48,6 +49,8 @@ type FileRow = Selectable<FilesTable>;
 /** Default APP_FILE_PATH of a new tenant: the stock name of the UC Software application image. */
 export const DEFAULT_APP_FILE_PATH = 'sip.ld';
 export const DEFAULT_UNKNOWN_DEVICES: UnknownDevicePolicy = 'serve';
+/** Log retention of a new tenant (the same as migration 0004's column defaults). */
+export const DEFAULT_LOG_RETENTION = { logMaxBytes: 10 * 1024 * 1024, logSegments: 5, logMaxAgeDays: 90 } as const;
 
 /** Rows per multi-row INSERT: well below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
 const INSERT_CHUNK = 500;
@@ -151,6 +154,9 @@ export class KyselyStore implements Store {
           extra_config_files: JSON.stringify(input.extraConfigFiles ?? []),
           revision: 1,
           created_at: new Date().toISOString(),
+          log_max_bytes: input.logMaxBytes ?? DEFAULT_LOG_RETENTION.logMaxBytes,
+          log_segments: input.logSegments ?? DEFAULT_LOG_RETENTION.logSegments,
+          log_max_age_days: input.logMaxAgeDays ?? DEFAULT_LOG_RETENTION.logMaxAgeDays,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -185,6 +191,9 @@ export class KyselyStore implements Store {
             unknown_devices: patch.unknownDevices,
             app_file_path: patch.appFilePath,
             extra_config_files: patch.extraConfigFiles === undefined ? undefined : JSON.stringify(patch.extraConfigFiles),
+            log_max_bytes: patch.logMaxBytes,
+            log_segments: patch.logSegments,
+            log_max_age_days: patch.logMaxAgeDays,
           }),
         }))
         .where('id', '=', id)
@@ -642,22 +651,62 @@ export class KyselyStore implements Store {
     return row ? toPhoneLog(row) : undefined;
   }
 
-  async updatePhoneLog(tenantId: number, path: string, mac: string, write: (length: number) => Promise<number>): Promise<number> {
+  async listPhoneLogs(tenantId: number, mac?: string): Promise<PhoneLog[]> {
+    const rows = await this.db
+      .selectFrom('phone_logs')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .$if(mac !== undefined, (q) => q.where('mac', '=', normalizeMac(mac!)))
+      .execute();
+    return rows.map(toPhoneLog).sort((a, b) => compare(a.path, b.path));
+  }
+
+  async updatePhoneLog(tenantId: number, path: string, mac: string, write: (length: number, base: number) => Promise<PhoneLogWrite>): Promise<number> {
     // SQLite: the write transaction's `begin immediate` is the lock. PostgreSQL: the row lock taken
     // by FOR UPDATE (after making sure the row exists), so appends to different logs run in parallel.
+    // Another process may hold SQLite's write lock for longer than busy_timeout under a stream of
+    // appends; `begin immediate` then fails before `write` ran, so trying again is safe.
+    for (let attempt = 1; ; attempt++) {
+      let began = false;
+      try {
+        return await this.logTransaction(tenantId, path, mac, write, () => (began = true));
+      } catch (err) {
+        const busy = (err as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
+        if (!busy || began || attempt >= 4) throw err;
+      }
+    }
+  }
+
+  private logTransaction(
+    tenantId: number,
+    path: string,
+    mac: string,
+    write: (length: number, base: number) => Promise<PhoneLogWrite>,
+    onBegin: () => void,
+  ): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
+      onBegin();
       const now = new Date().toISOString();
       await trx
         .insertInto('phone_logs')
         .values({ tenant_id: tenantId, path, mac, length: 0, updated_at: now })
         .onConflict((oc) => oc.columns(['tenant_id', 'path']).doNothing())
         .execute();
-      let q = trx.selectFrom('phone_logs').select('length').where('tenant_id', '=', tenantId).where('path', '=', path);
+      let q = trx.selectFrom('phone_logs').select(['length', 'base']).where('tenant_id', '=', tenantId).where('path', '=', path);
       if (this.dialect === 'postgres') q = q.forUpdate();
-      const { length } = await q.executeTakeFirstOrThrow();
-      const next = await write(Number(length));
-      await trx.updateTable('phone_logs').set({ length: next, updated_at: now }).where('tenant_id', '=', tenantId).where('path', '=', path).execute();
-      return next;
+      const row = await q.executeTakeFirstOrThrow();
+      const written = await write(Number(row.length), Number(row.base));
+      const next = typeof written === 'number' ? { length: written, base: Number(row.base) } : written;
+      if (![next.length, next.base].every((n) => Number.isSafeInteger(n) && n >= 0)) {
+        throw new RangeError(`updatePhoneLog: length and base must be non-negative integers (got ${next.length}, ${next.base})`);
+      }
+      await trx
+        .updateTable('phone_logs')
+        .set({ length: next.length, base: next.base, updated_at: now })
+        .where('tenant_id', '=', tenantId)
+        .where('path', '=', path)
+        .execute();
+      return next.length;
     });
   }
 
@@ -907,6 +956,9 @@ function toTenant(r: TenantRow, hostnames: string[]): Tenant {
     extraConfigFiles: parseStringArray(r.extra_config_files),
     revision: Number(r.revision),
     createdAt: r.created_at,
+    logMaxBytes: Number(r.log_max_bytes),
+    logSegments: Number(r.log_segments),
+    logMaxAgeDays: Number(r.log_max_age_days),
   };
 }
 
@@ -979,5 +1031,5 @@ function toPhoneUpload(r: Selectable<PhoneUploadsTable>): PhoneUpload {
 }
 
 function toPhoneLog(r: Selectable<PhoneLogsTable>): PhoneLog {
-  return { tenantId: Number(r.tenant_id), mac: r.mac, path: r.path, length: Number(r.length), updatedAt: r.updated_at };
+  return { tenantId: Number(r.tenant_id), mac: r.mac, path: r.path, length: Number(r.length), base: Number(r.base), updatedAt: r.updated_at };
 }

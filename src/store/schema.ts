@@ -25,6 +25,10 @@ export interface TenantsTable {
   extra_config_files: string;
   revision: number;
   created_at: string;
+  /** Log retention: size cap of a phone log's current file, older segments kept, their maximum age. */
+  log_max_bytes: Generated<number>;
+  log_segments: Generated<number>;
+  log_max_age_days: Generated<number>;
 }
 
 export interface TenantHostnamesTable {
@@ -106,7 +110,10 @@ export interface PhoneLogsTable {
   tenant_id: number;
   path: string;
   mac: string;
+  /** Committed bytes of the current file. */
   length: number;
+  /** Where the current file starts in the phone's numbering: the bytes rotated away before it. */
+  base: Generated<number>;
   updated_at: string;
 }
 

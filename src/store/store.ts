@@ -24,7 +24,16 @@ export interface Tenant {
   /** Bumped on every change to this tenant's policy, devices or files. */
   revision: number;
   createdAt: string;
+  /** A phone log's current file is rotated into a segment when an append would take it past this. */
+  logMaxBytes: number;
+  /** Older segments kept per log (0: rotated bytes are dropped). */
+  logSegments: number;
+  /** Segments rotated longer ago than this are dropped (0: no age limit). */
+  logMaxAgeDays: number;
 }
+
+/** A phone log's retention settings, as a tenant holds them (see provisioning/phone-logs.ts). */
+export type LogRetention = Pick<Tenant, 'logMaxBytes' | 'logSegments' | 'logMaxAgeDays'>;
 
 export interface NewTenant {
   slug: string;
@@ -37,6 +46,9 @@ export interface NewTenant {
   unknownDevices?: UnknownDevicePolicy;
   appFilePath?: string;
   extraConfigFiles?: string[];
+  logMaxBytes?: number;
+  logSegments?: number;
+  logMaxAgeDays?: number;
 }
 
 export type TenantPatch = Partial<Omit<NewTenant, 'slug'>>;
@@ -133,14 +145,22 @@ export interface PhoneUpload {
   createdAt: string;
 }
 
-/** A log a phone appends to; `length` counts the committed bytes, the only ones that exist. */
+/**
+ * A log a phone appends to. `length` counts the committed bytes of its current file, the only ones
+ * that exist; `base` is where that file starts in the phone's own numbering (the bytes rotated away
+ * into segments before it), so the phone's view of its log is `base + length` bytes long.
+ */
 export interface PhoneLog {
   tenantId: number;
   mac: string;
   path: string;
   length: number;
+  base: number;
   updatedAt: string;
 }
+
+/** What updatePhoneLog's writer reports: the new committed length and, after a rotation, the new base. */
+export type PhoneLogWrite = number | { length: number; base: number };
 
 /** One observation of a device on the wire; the store merges it into the device's inventory. */
 export interface Sighting {
@@ -231,9 +251,13 @@ export interface Store {
   listPhoneUploads(tenantId: number, mac: string): Promise<PhoneUpload[]>;
 
   getPhoneLog(tenantId: number, path: string): Promise<PhoneLog | undefined>;
+  /** The tenant's phone logs, or one device's, ordered by path. */
+  listPhoneLogs(tenantId: number, mac?: string): Promise<PhoneLog[]>;
   /**
-   * Runs `write` with the log's committed length (0 for a new log) while holding that log's write
-   * lock across processes, and commits the length it returns. Appends to one log never interleave.
+   * Runs `write` with the log's committed length and base (0 and 0 for a new log) while holding
+   * that log's write lock across processes, and commits what it returns: a length (the base stays),
+   * or a length and a base (a rotation). Returns the committed length. Appends to one log never
+   * interleave, and a throw commits nothing.
    */
-  updatePhoneLog(tenantId: number, path: string, mac: string, write: (length: number) => Promise<number>): Promise<number>;
+  updatePhoneLog(tenantId: number, path: string, mac: string, write: (length: number, base: number) => Promise<PhoneLogWrite>): Promise<number>;
 }

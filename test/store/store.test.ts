@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { InCodeMigrationProvider } from '../../src/store/migrations/index.js';
 import { ConflictError, NotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { NewTenant, Sighting, Store, Tenant } from '../../src/store/store.js';
@@ -886,6 +889,88 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       );
       assert.equal((await store.getPhoneLog(t.id, p))?.length, 18);
       assert.deepEqual([...seen].sort((a, b) => a - b), [10, 11, 12, 13, 14, 15, 16, 17]);
+    });
+
+    test('log retention settings: defaults on a new tenant, given values, patches that keep what they do not name', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      assert.deepEqual([a.logMaxBytes, a.logSegments, a.logMaxAgeDays], [10 * 1024 * 1024, 5, 90]);
+      const b = await store.createTenant(tenantInput('beta', { logMaxBytes: 2048, logSegments: 2, logMaxAgeDays: 0 }));
+      assert.deepEqual([b.logMaxBytes, b.logSegments, b.logMaxAgeDays], [2048, 2, 0]);
+      const big = await store.updateTenant(a.id, { logMaxBytes: 2 ** 40 });
+      assert.deepEqual([big.logMaxBytes, big.logSegments, big.logMaxAgeDays], [2 ** 40, 5, 90], 'bigint round-trips as a number');
+      const b2 = await store.updateTenant(b.id, { logSegments: 0, logMaxAgeDays: 30 });
+      assert.deepEqual([b2.logMaxBytes, b2.logSegments, b2.logMaxAgeDays], [2048, 0, 30]);
+      assert.deepEqual(await store.getTenantBySlug('beta'), b2);
+      assert.deepEqual((await store.listTenants()).map((t) => t.logMaxBytes), [2 ** 40, 2048]);
+      assert.equal((await store.loadTenantPolicy(b.id)).tenant.logMaxAgeDays, 30);
+    });
+
+    test('migration 0004 gives existing tenants and logs the default retention and base 0', async () => {
+      const dataDir = tempDir();
+      const dbName = `m${process.pid}_${++dbCounter}`;
+      let databaseUrl: string | undefined;
+      let db: Kysely<any>;
+      if (backend.name === 'sqlite') {
+        db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(join(dataDir, 'polyprov.sqlite')) }) });
+      } else {
+        const admin = new pg.Client({ connectionString: cluster!.adminUrl });
+        await admin.connect();
+        await admin.query(`create database ${dbName}`).finally(() => admin.end());
+        databaseUrl = `postgres://postgres@127.0.0.1:${cluster!.port}/${dbName}`;
+        db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl }) }) });
+      }
+      try {
+        const { error } = await new Migrator({ db, provider: new InCodeMigrationProvider(backend.name) }).migrateTo('0003-phone-logs');
+        assert.equal(error, undefined);
+        const row = await db
+          .insertInto('tenants')
+          .values({ slug: 'old', name: 'Old', prov_username: 'old', prov_password_hash: 'h', prov_digest_ha1: 'd', path_prefix: null, unknown_devices: 'serve', app_file_path: 'sip.ld', extra_config_files: '[]', revision: 1, created_at: new Date().toISOString() })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await db.insertInto('phone_logs').values({ tenant_id: row.id, path: 'logs/0004f2000001-app.log', mac: '0004f2000001', length: 42, updated_at: new Date().toISOString() }).execute();
+      } finally {
+        await db.destroy();
+      }
+      store = await track(openStore({ dataDir, ...(databaseUrl ? { databaseUrl } : {}) }));
+      const t = await store.getTenantBySlug('old');
+      assert.deepEqual([t?.logMaxBytes, t?.logSegments, t?.logMaxAgeDays], [10 * 1024 * 1024, 5, 90]);
+      const log = await store.getPhoneLog(t!.id, 'logs/0004f2000001-app.log');
+      assert.deepEqual([log?.length, log?.base], [42, 0]);
+    });
+
+    test('phone logs: a rotation commits length and base together; a plain length keeps the base; a throw keeps both; listPhoneLogs', async () => {
+      await fresh();
+      const t = await store.createTenant(tenantInput('acme'));
+      const p = 'logs/0004f2000001-app.log';
+      const seen: [number, number][] = [];
+      const write = (next: (len: number, base: number) => number | { length: number; base: number }) =>
+        store.updatePhoneLog(t.id, p, '0004f2000001', async (len, base) => {
+          seen.push([len, base]);
+          return next(len, base);
+        });
+      assert.equal(await write((len) => len + 1500), 1500);
+      assert.equal(await write((len, base) => ({ length: 700, base: base + len })), 700, 'rotation: the current file restarts');
+      assert.deepEqual(await write((len) => len + 100), 800);
+      await assert.rejects(write(() => { throw new Error('refused mid-rotation'); }), /refused/);
+      assert.equal(await write((len, base) => ({ length: 50, base: base + len })), 50);
+      assert.deepEqual(seen, [[0, 0], [1500, 0], [700, 1500], [800, 1500], [800, 1500]]);
+      const log = await store.getPhoneLog(t.id, p);
+      assert.deepEqual([log?.length, log?.base], [50, 2300], "the phone's view: 2350 bytes");
+      await assert.rejects(write(() => ({ length: -1, base: 0 })), RangeError);
+      await assert.rejects(write(() => ({ length: 1, base: 0.5 })), RangeError);
+      assert.deepEqual(await store.getPhoneLog(t.id, p), log, 'invalid results commit nothing');
+
+      await store.updatePhoneLog(t.id, 'logs/0004f2000001-boot.log', '0004f2000001', async () => 10);
+      await store.updatePhoneLog(t.id, 'logs/0004f2000002-app.log', '0004f2000002', async () => 20);
+      assert.deepEqual((await store.listPhoneLogs(t.id)).map((l) => `${l.path}:${l.base}+${l.length}`), [
+        'logs/0004f2000001-app.log:2300+50',
+        'logs/0004f2000001-boot.log:0+10',
+        'logs/0004f2000002-app.log:0+20',
+      ]);
+      assert.deepEqual((await store.listPhoneLogs(t.id, '0004F2000002')).map((l) => l.path), ['logs/0004f2000002-app.log']);
+      const other = await store.createTenant(tenantInput('beta'));
+      assert.deepEqual(await store.listPhoneLogs(other.id), []);
     });
 
     test('phone uploads: versions count up per path, the newest is the latest, revisions stay put, tenant deletion cascades', async () => {

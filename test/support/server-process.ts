@@ -38,7 +38,11 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
   const ports: Record<string, number> = {};
   const wanted = opts.args?.includes('--no-https') ? ['http'] : opts.args?.includes('--no-http') ? ['https'] : ['http', 'https'];
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time; stderr:\n${stderr}`)), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => {
+      // Not left running: a server nobody holds would keep the test process alive for ever.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in time; stderr:\n${stderr}`));
+    }, opts.timeoutMs ?? 20_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}; stderr:\n${stderr}`));

@@ -6,6 +6,10 @@ import type { Resource } from '../../provisioning/core.js';
  * Writes a resource with the HTTP semantics phones and tools rely on: HEAD, ETag revalidation and
  * single byte ranges (phones abort image downloads once they have read the header; a resumed
  * download asks for the rest).
+ *
+ * A resource whose first bytes are gone (`heldFrom`, a rotated phone log) keeps its full size, so
+ * HEAD gives the length the phone counts from; a GET then gets what is held: 206 with
+ * `Content-Range: bytes HELD-END/SIZE` without a Range header, 416 for a range reaching below.
  */
 export function sendResource(req: FastifyRequest, reply: FastifyReply, res: Resource): FastifyReply {
   const size = res.kind === 'generated' ? res.body.length : res.size;
@@ -19,8 +23,10 @@ export function sendResource(req: FastifyRequest, reply: FastifyReply, res: Reso
     return reply.code(304).send();
   }
 
+  const heldFrom = res.kind === 'stream' ? Math.min(res.heldFrom ?? 0, size) : 0;
   let start = 0;
   let end = size - 1;
+  let ranged = false;
   const rangeHeader = req.headers.range;
   const ifRange = req.headers['if-range'];
   if (rangeHeader && (!ifRange || ifRange === res.etag)) {
@@ -33,9 +39,20 @@ export function sendResource(req: FastifyRequest, reply: FastifyReply, res: Reso
     if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
       start = ranges[0]!.start;
       end = ranges[0]!.end;
-      reply.code(206);
-      reply.header('content-range', `bytes ${start}-${end}/${size}`);
+      ranged = true;
     }
+  }
+  if (heldFrom > 0 && req.method !== 'HEAD' && start < heldFrom) {
+    if (ranged || heldFrom >= size) {
+      reply.header('content-range', `bytes */${size}`);
+      return reply.code(416).send();
+    }
+    start = heldFrom;
+    ranged = true;
+  }
+  if (ranged) {
+    reply.code(206);
+    reply.header('content-range', `bytes ${start}-${end}/${size}`);
   }
   const length = size === 0 ? 0 : end - start + 1;
   reply.header('content-length', length);

@@ -6,6 +6,7 @@ import type { Dialect } from '../schema.js';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-phone-uploads.js';
 import * as m0003 from './0003-phone-logs.js';
+import * as m0004 from './0004-log-retention.js';
 
 type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-initial': m0001,
   '0002-phone-uploads': m0002,
   '0003-phone-logs': m0003,
+  '0004-log-retention': m0004,
 };
 
 export class InCodeMigrationProvider implements MigrationProvider {
