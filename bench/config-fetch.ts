@@ -7,6 +7,7 @@ import { configPath, MASTER_PATH, runLoad, type Fetched, type LoadResult } from 
 import { cpuBetween, httpListeningPort, machineBusyCpu, registerTempDir, runBench, startServer, treeCpu, type Server } from './processes.js';
 import { figuresOf, renderTable, type RoundResult, type Summary, type TargetFigures } from './report.js';
 import { PASSWORD, setupTenant, USERNAME } from './setup-tenant.js';
+import { int, workerCounts } from './bench-args.js';
 
 // npm run bench [-- --devices 2000 --concurrency 64 --seconds 20 …]
 //
@@ -72,13 +73,6 @@ interface Settings {
   json: boolean;
 }
 
-class UsageError extends Error {}
-
-function int(name: string, v: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${v}")`);
-  return n;
-}
 
 function parseSettings(argv: string[]): Settings | 'help' {
   const { values } = parseArgs({
@@ -99,8 +93,7 @@ function parseSettings(argv: string[]): Settings | 'help' {
     allowPositionals: false,
   });
   if (values.help) return 'help';
-  const workers = values.workers.split(',').map((w) => int('workers', w.trim(), 1, 8));
-  if (workers.length > 4) throw new UsageError('--workers takes at most 4 counts');
+  const workers = workerCounts(values.workers);
   return {
     devices: int('devices', values.devices, 1, 100_000),
     concurrency: int('concurrency', values.concurrency, 1, 1024),

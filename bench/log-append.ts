@@ -9,6 +9,7 @@ import { userAgentFor, type LoadResult } from './load-generator.js';
 import { cpuBetween, httpListeningPort, machineBusyCpu, registerTempDir, ROOT, runBench, startServer, treeCpu, type Server } from './processes.js';
 import { figuresOf, OTHER_LOAD_WARNING_PERCENT, type RoundResult, type TargetFigures } from './report.js';
 import { PASSWORD, setupTenant, USERNAME } from './setup-tenant.js';
+import { int, workerCounts } from './bench-args.js';
 
 // npm run bench:append [-- --phones 50 --chunks 200 --chunk-bytes 100 …]
 //
@@ -65,13 +66,6 @@ interface Settings {
   json: boolean;
 }
 
-class UsageError extends Error {}
-
-function int(name: string, v: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${v}")`);
-  return n;
-}
 
 function parseSettings(argv: string[]): Settings | 'help' {
   const { values } = parseArgs({
@@ -92,8 +86,7 @@ function parseSettings(argv: string[]): Settings | 'help' {
     allowPositionals: false,
   });
   if (values.help) return 'help';
-  const workers = values.workers.split(',').map((w) => int('workers', w.trim(), 1, 8));
-  if (workers.length > 4) throw new UsageError('--workers takes at most 4 counts');
+  const workers = workerCounts(values.workers);
   return {
     phones: int('phones', values.phones, 1, 1000),
     chunks: int('chunks', values.chunks, 1, 10_000),
