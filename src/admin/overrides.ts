@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { requireMac, type Mac } from '../domain/mac.js';
 import { effectiveWithOverrides, parseOverrideFile, renderEmptyOverrideFile, type FirmwareStamp, type OverrideKind } from '../domain/override-file.js';
+import { isOverrideAllowed } from '../domain/override-policy.js';
 import { PHONE_DIRECTORIES } from '../domain/phone-path.js';
 import { quoteInput } from '../domain/quote-input.js';
 import { resolvePolicy, type LayerKind } from '../domain/resolve-policy.js';
@@ -197,6 +198,17 @@ export interface OverrideConflict {
   override: { value: string; source: OverrideKind; path: string; version: number };
 }
 
+/** An override the tenant's override policy does not allow (reported whether or not it is stripped). */
+export interface DisallowedOverride {
+  mac: Mac;
+  parameter: string;
+  value: string;
+  /** The file that sets it (each file's parameters are listed, so a name can appear for both). */
+  source: OverrideKind;
+  path: string;
+  version: number;
+}
+
 export interface MalformedOverride {
   mac: Mac;
   path: string;
@@ -210,6 +222,10 @@ export interface ConflictReport {
   devicesWithOverrides: number;
   /** Parameters a phone overrides with a value other than the one central policy gives it, by MAC then name. */
   conflicts: OverrideConflict[];
+  /** Overrides the tenant's policy forbids, by MAC, then name, then phone before web. */
+  disallowed: DisallowedOverride[];
+  /** The tenant's override policy, as the report applied it. */
+  policy: { overridePolicy: Tenant['overridePolicy']; overridePatterns: string[]; stripDisallowedOverrides: boolean };
   /** Newest override files that could not be read: what they override is unknown. */
   malformed: MalformedOverride[];
 }
@@ -226,8 +242,15 @@ const CONCURRENT_READS = 8;
 export async function overrideConflicts(ctx: AdminContext, t: Tenant): Promise<ConflictReport> {
   const snap = new TenantSnapshot(await ctx.store.loadTenantPolicy(t.id));
   const devices = await ctx.store.listDevices(t.id);
-  const report: ConflictReport = { tenant: t.slug, devicesWithOverrides: 0, conflicts: [], malformed: [] };
-  const perDevice: { conflicts: OverrideConflict[]; malformed: MalformedOverride[] }[] = new Array(devices.length);
+  const report: ConflictReport = {
+    tenant: t.slug,
+    devicesWithOverrides: 0,
+    conflicts: [],
+    disallowed: [],
+    policy: { overridePolicy: t.overridePolicy, overridePatterns: [...t.overridePatterns], stripDisallowedOverrides: t.stripDisallowedOverrides },
+    malformed: [],
+  };
+  const perDevice: { conflicts: OverrideConflict[]; disallowed: DisallowedOverride[]; malformed: MalformedOverride[] }[] = new Array(devices.length);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < devices.length; i = next++) {
@@ -254,7 +277,16 @@ export async function overrideConflicts(ctx: AdminContext, t: Tenant): Promise<C
         });
       }
       conflicts.sort((a, b) => (a.parameter < b.parameter ? -1 : a.parameter > b.parameter ? 1 : 0));
-      perDevice[i] = { conflicts, malformed };
+      const disallowed: DisallowedOverride[] = [];
+      for (const file of [o.phone, o.web]) {
+        if (!file || file.problem !== null) continue;
+        for (const p of file.parameters) {
+          if (isOverrideAllowed(p.name, t.overridePolicy, t.overridePatterns)) continue;
+          disallowed.push({ mac: d.mac, parameter: p.name, value: p.value, source: file.kind, path: file.path, version: file.version });
+        }
+      }
+      disallowed.sort((a, b) => (a.parameter < b.parameter ? -1 : a.parameter > b.parameter ? 1 : 0));
+      perDevice[i] = { conflicts, disallowed, malformed };
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_READS, devices.length) }, worker));
@@ -262,6 +294,7 @@ export async function overrideConflicts(ctx: AdminContext, t: Tenant): Promise<C
   for (const r of perDevice) {
     if (!r) continue;
     report.conflicts.push(...r.conflicts);
+    report.disallowed.push(...r.disallowed);
     report.malformed.push(...r.malformed);
   }
   return report;

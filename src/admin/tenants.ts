@@ -1,3 +1,5 @@
+import { DomainError } from '../domain/domain-error.js';
+import { requireOverridePolicy, validateOverridePattern } from '../domain/override-policy.js';
 import { digestHa1, generatePassword, hashPassword } from '../provisioning/credentials.js';
 import type { Tenant, TenantPatch, UnknownDevicePolicy } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
@@ -25,6 +27,33 @@ export interface TenantSettings {
   logMaxBytes?: number | string;
   logSegments?: number | string;
   logMaxAgeDays?: number | string;
+  /** allow-all (default), allow-list or deny-list. */
+  overridePolicy?: string;
+  /** Parameter names with `*` segments: `reg.*.label`, `up.*`. */
+  overridePatterns?: string[];
+  stripDisallowedOverrides?: boolean;
+}
+
+/** The most patterns one tenant's override policy may list. */
+export const MAX_OVERRIDE_PATTERNS = 500;
+
+function overridePatterns(list: string[]): string[] {
+  if (list.length > MAX_OVERRIDE_PATTERNS) throw new AdminError(`too many override patterns (${list.length}): at most ${MAX_OVERRIDE_PATTERNS}`);
+  try {
+    return [...new Set(list.map((p) => validateOverridePattern(p.trim())))];
+  } catch (error) {
+    if (error instanceof DomainError) throw new AdminError(error.message);
+    throw error;
+  }
+}
+
+function overridePolicy(v: string) {
+  try {
+    return requireOverridePolicy(v);
+  } catch (error) {
+    if (error instanceof DomainError) throw new AdminError(error.message);
+    throw error;
+  }
 }
 
 /** Bounds of the log retention settings (see provisioning/phone-logs.ts for what they do). */
@@ -71,6 +100,9 @@ async function toPatch(s: TenantSettings): Promise<TenantPatch> {
   }
   if (s.logSegments !== undefined) patch.logSegments = wholeNumber('number of log segments', s.logSegments, LOG_RETENTION_LIMITS.logSegments);
   if (s.logMaxAgeDays !== undefined) patch.logMaxAgeDays = wholeNumber('maximum log age', s.logMaxAgeDays, LOG_RETENTION_LIMITS.logMaxAgeDays, ' days (0: no age limit)');
+  if (s.overridePolicy !== undefined) patch.overridePolicy = overridePolicy(s.overridePolicy);
+  if (s.overridePatterns !== undefined) patch.overridePatterns = overridePatterns(s.overridePatterns);
+  if (s.stripDisallowedOverrides !== undefined) patch.stripDisallowedOverrides = s.stripDisallowedOverrides;
   return patch;
 }
 
@@ -97,6 +129,9 @@ export async function addTenant(ctx: AdminContext, slug: string, s: TenantSettin
     ...(patch.logMaxBytes !== undefined ? { logMaxBytes: patch.logMaxBytes } : {}),
     ...(patch.logSegments !== undefined ? { logSegments: patch.logSegments } : {}),
     ...(patch.logMaxAgeDays !== undefined ? { logMaxAgeDays: patch.logMaxAgeDays } : {}),
+    ...(patch.overridePolicy !== undefined ? { overridePolicy: patch.overridePolicy } : {}),
+    ...(patch.overridePatterns !== undefined ? { overridePatterns: patch.overridePatterns } : {}),
+    ...(patch.stripDisallowedOverrides !== undefined ? { stripDisallowedOverrides: patch.stripDisallowedOverrides } : {}),
   });
   return { tenant, password };
 }

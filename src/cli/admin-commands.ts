@@ -53,6 +53,9 @@ function tenantSettings(o: Opts): TenantSettings {
   if (o.logMaxBytes !== undefined) s.logMaxBytes = o.logMaxBytes as string;
   if (o.logSegments !== undefined) s.logSegments = o.logSegments as string;
   if (o.logMaxAgeDays !== undefined) s.logMaxAgeDays = o.logMaxAgeDays as string;
+  if (o.overridePolicy !== undefined) s.overridePolicy = o.overridePolicy as string;
+  if (o.overridePatterns !== undefined) s.overridePatterns = list(o.overridePatterns as string);
+  if (o.stripDisallowedOverrides !== undefined) s.stripDisallowedOverrides = o.stripDisallowedOverrides as boolean;
   return s;
 }
 
@@ -68,7 +71,11 @@ function tenantOptions(c: Command): Command {
     .option('--config-files <list>', 'comma-separated files of the tree read after the generated config')
     .option('--log-max-bytes <size>', 'size cap of a phone log before it rotates into a segment, e.g. 10MiB (default 10MiB)')
     .option('--log-segments <n>', 'older segments kept per phone log (default 5; 0 keeps none)')
-    .option('--log-max-age-days <days>', 'drop log segments rotated longer ago than this (default 90; 0: no age limit)');
+    .option('--log-max-age-days <days>', 'drop log segments rotated longer ago than this (default 90; 0: no age limit)')
+    .option('--override-policy <policy>', 'which parameters phones may override: allow-all (default), allow-list or deny-list (of --override-patterns)')
+    .option('--override-patterns <list>', 'comma-separated parameter names, "*" for one segment or a trailing ".*", e.g. reg.*.label,up.* ("" to clear)')
+    .option('--strip-disallowed-overrides', 'serve override files without the parameters the policy forbids (stored uploads are kept as they are)')
+    .option('--no-strip-disallowed-overrides', 'serve override files as the phone uploaded them (default)');
 }
 
 function printTenant(t: Tenant): void {
@@ -86,6 +93,9 @@ function printTenant(t: Tenant): void {
       ['log size cap', `${t.logMaxBytes} bytes`],
       ['log segments kept', t.logSegments],
       ['log max age', t.logMaxAgeDays === 0 ? 'no limit' : `${t.logMaxAgeDays} days`],
+      ['override policy', t.overridePolicy],
+      ['override patterns', t.overridePatterns.join(', ')],
+      ['strip disallowed overrides', t.stripDisallowedOverrides ? 'yes' : 'no'],
       ['revision', t.revision],
     ],
   );

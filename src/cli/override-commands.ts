@@ -95,11 +95,21 @@ export function registerOverrideCommands(program: Command): void {
       const out = process.stdout;
       out.write(`${r.conflicts.length} conflicting override(s) on ${new Set(r.conflicts.map((c) => c.mac)).size} of ${r.devicesWithOverrides} device(s) with override files in tenant "${r.tenant}"\n`);
       for (const m of r.malformed) out.write(`note: ${m.path} (version ${m.version}) is malformed, what it overrides is unknown: ${m.problem}\n`);
-      if (r.conflicts.length === 0) return;
+      if (r.conflicts.length > 0) {
+        out.write('\n');
+        printTable(
+          ['mac', 'parameter', 'server value', 'from', 'override', 'in'],
+          r.conflicts.map((c) => [c.mac, c.parameter, c.server.value, `${c.server.layer} ${c.server.ref}`, c.override.value, `${c.override.source} (${c.override.path} v${c.override.version})`]),
+        );
+      }
+      if (r.policy.overridePolicy === 'allow-all') return;
+      const action = r.policy.stripDisallowedOverrides ? 'stripped from what phones are served' : 'served as uploaded';
+      out.write(`\n${r.disallowed.length} override(s) the tenant's ${r.policy.overridePolicy} (${r.policy.overridePatterns.join(', ') || 'no patterns'}) does not allow, ${action}\n`);
+      if (r.disallowed.length === 0) return;
       out.write('\n');
       printTable(
-        ['mac', 'parameter', 'server value', 'from', 'override', 'in'],
-        r.conflicts.map((c) => [c.mac, c.parameter, c.server.value, `${c.server.layer} ${c.server.ref}`, c.override.value, `${c.override.source} (${c.override.path} v${c.override.version})`]),
+        ['mac', 'parameter', 'value', 'in'],
+        r.disallowed.map((d) => [d.mac, d.parameter, d.value, `${d.source} (${d.path} v${d.version})`]),
       );
     }),
   );

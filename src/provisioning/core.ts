@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
 import type { LogFileStore } from '../blobs/log-file-store.js';
 import { contentTypeFor } from '../domain/content-type.js';
+import { filterOverrideFile, isOverrideAllowed } from '../domain/override-policy.js';
 import type { Store, Tenant } from '../store/store.js';
 import { DIGEST_REALM, expectedDigestResponse, sameHex, verifyPassword, type DigestNonces } from './credentials.js';
 import type { InventoryRecorder } from './inventory-recorder.js';
@@ -156,11 +157,12 @@ export class ProvisioningCore {
     } else if (phonePath.kind === 'upload') {
       const up = await this.deps.store.latestPhoneUpload(snap.tenant.id, phonePath.path);
       if (up) {
+        const filtered = phonePath.category === 'override' ? await this.strippedOverride(snap.tenant, up.blobKey, up.path) : null;
         return {
           ok: true,
           tenant: snap.tenant.slug,
           path: up.path,
-          resource: this.blobResource(up.blobKey, up.size, contentTypeFor(up.path)),
+          resource: filtered ?? this.blobResource(up.blobKey, up.size, contentTypeFor(up.path)),
         };
       }
     }
@@ -274,6 +276,23 @@ export class ProvisioningCore {
         };
       }
     }
+  }
+
+  /**
+   * The override file without the parameters the tenant's policy forbids, when the tenant strips
+   * them and the file names any; null means serve the stored bytes (nothing to strip, or a file
+   * that does not parse: the phone keeps what it had). The stored upload is never changed.
+   */
+  private async strippedOverride(tenant: Tenant, blobKey: string, path: string): Promise<Resource | null> {
+    if (!tenant.stripDisallowedOverrides || tenant.overridePolicy === 'allow-all') return null;
+    const chunks: Buffer[] = [];
+    for await (const c of this.deps.blobs.read(blobKey)) chunks.push(c as Buffer);
+    const { overridePolicy: policy, overridePatterns: patterns } = tenant;
+    const kind = /-web\.cfg$/i.test(path) ? 'web' : 'phone';
+    const result = filterOverrideFile(Buffer.concat(chunks).toString('utf8'), (name) => isOverrideAllowed(name, policy, patterns), kind);
+    if (!result || result.removed.length === 0) return null;
+    const body = Buffer.from(result.xml, 'utf8');
+    return { kind: 'generated', body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, contentType: contentTypeFor(path) };
   }
 
   private blobResource(blobKey: string, size: number, contentType: string): Resource {

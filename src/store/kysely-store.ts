@@ -35,6 +35,7 @@ import type {
   TenantPatch,
   TenantPolicyData,
   UnknownDevicePolicy,
+  OverridePolicy,
 } from './store.js';
 
 type Db = Kysely<Database>;
@@ -157,6 +158,9 @@ export class KyselyStore implements Store {
           log_max_bytes: input.logMaxBytes ?? DEFAULT_LOG_RETENTION.logMaxBytes,
           log_segments: input.logSegments ?? DEFAULT_LOG_RETENTION.logSegments,
           log_max_age_days: input.logMaxAgeDays ?? DEFAULT_LOG_RETENTION.logMaxAgeDays,
+          override_policy: input.overridePolicy ?? 'allow-all',
+          override_patterns: JSON.stringify(input.overridePatterns ?? []),
+          strip_disallowed_overrides: input.stripDisallowedOverrides ? 1 : 0,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -194,6 +198,9 @@ export class KyselyStore implements Store {
             log_max_bytes: patch.logMaxBytes,
             log_segments: patch.logSegments,
             log_max_age_days: patch.logMaxAgeDays,
+            override_policy: patch.overridePolicy,
+            override_patterns: patch.overridePatterns === undefined ? undefined : JSON.stringify(patch.overridePatterns),
+            strip_disallowed_overrides: patch.stripDisallowedOverrides === undefined ? undefined : patch.stripDisallowedOverrides ? 1 : 0,
           }),
         }))
         .where('id', '=', id)
@@ -959,6 +966,9 @@ function toTenant(r: TenantRow, hostnames: string[]): Tenant {
     logMaxBytes: Number(r.log_max_bytes),
     logSegments: Number(r.log_segments),
     logMaxAgeDays: Number(r.log_max_age_days),
+    overridePolicy: r.override_policy as OverridePolicy,
+    overridePatterns: parseStringArray(r.override_patterns),
+    stripDisallowedOverrides: Number(r.strip_disallowed_overrides) === 1,
   };
 }
 

@@ -29,6 +29,12 @@ export interface TenantsTable {
   log_max_bytes: Generated<number>;
   log_segments: Generated<number>;
   log_max_age_days: Generated<number>;
+  /** Override policy: 'allow-all' | 'allow-list' | 'deny-list'. */
+  override_policy: Generated<string>;
+  /** JSON array of parameter-name patterns. */
+  override_patterns: Generated<string>;
+  /** 0 or 1. */
+  strip_disallowed_overrides: Generated<number>;
 }
 
 export interface TenantHostnamesTable {

@@ -3,6 +3,9 @@
 
 export type UnknownDevicePolicy = 'serve' | 'refuse';
 
+/** Which parameters phones may override (see domain/override-policy.ts). */
+export type OverridePolicy = 'allow-all' | 'allow-list' | 'deny-list';
+
 export interface Tenant {
   id: number;
   slug: string;
@@ -30,6 +33,12 @@ export interface Tenant {
   logSegments: number;
   /** Segments rotated longer ago than this are dropped (0: no age limit). */
   logMaxAgeDays: number;
+  /** Which parameters phones may override: all, only overridePatterns, or all but them. */
+  overridePolicy: OverridePolicy;
+  /** Parameter names with `*` segments (`reg.*.label`, `up.*`) the override policy lists. */
+  overridePatterns: string[];
+  /** Serve override files without the parameters the policy forbids (the stored upload is kept as it is). */
+  stripDisallowedOverrides: boolean;
 }
 
 /** A phone log's retention settings, as a tenant holds them (see provisioning/phone-logs.ts). */
@@ -49,6 +58,9 @@ export interface NewTenant {
   logMaxBytes?: number;
   logSegments?: number;
   logMaxAgeDays?: number;
+  overridePolicy?: OverridePolicy;
+  overridePatterns?: string[];
+  stripDisallowedOverrides?: boolean;
 }
 
 export type TenantPatch = Partial<Omit<NewTenant, 'slug'>>;

@@ -906,6 +906,22 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       assert.equal((await store.loadTenantPolicy(b.id)).tenant.logMaxAgeDays, 30);
     });
 
+    test('override policy settings: defaults, given values, patches, and the list round-tripping as JSON', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      assert.deepEqual([a.overridePolicy, a.overridePatterns, a.stripDisallowedOverrides], ['allow-all', [], false]);
+      const b = await store.createTenant(tenantInput('beta', { overridePolicy: 'deny-list', overridePatterns: ['reg.*', 'up.*.x'], stripDisallowedOverrides: true }));
+      assert.deepEqual([b.overridePolicy, b.overridePatterns, b.stripDisallowedOverrides], ['deny-list', ['reg.*', 'up.*.x'], true]);
+      const b2 = await store.updateTenant(b.id, { stripDisallowedOverrides: false });
+      assert.deepEqual([b2.overridePolicy, b2.overridePatterns, b2.stripDisallowedOverrides], ['deny-list', ['reg.*', 'up.*.x'], false], 'a patch keeps what it does not name');
+      assert.equal(b2.revision, b.revision + 1);
+      const a2 = await store.updateTenant(a.id, { overridePolicy: 'allow-list', overridePatterns: ['lcl.ml.lang'], stripDisallowedOverrides: true });
+      assert.deepEqual([a2.overridePolicy, a2.overridePatterns, a2.stripDisallowedOverrides, a2.logSegments], ['allow-list', ['lcl.ml.lang'], true, 5]);
+      assert.deepEqual(await store.getTenantBySlug('beta'), b2);
+      assert.deepEqual((await store.loadTenantPolicy(a.id)).tenant.overridePatterns, ['lcl.ml.lang']);
+      assert.deepEqual((await store.listTenants()).map((t) => t.stripDisallowedOverrides), [true, false]);
+    });
+
     test('migration 0004 gives existing tenants and logs the default retention and base 0', async () => {
       const dataDir = tempDir();
       const dbName = `m${process.pid}_${++dbCounter}`;
@@ -935,6 +951,7 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       store = await track(openStore({ dataDir, ...(databaseUrl ? { databaseUrl } : {}) }));
       const t = await store.getTenantBySlug('old');
       assert.deepEqual([t?.logMaxBytes, t?.logSegments, t?.logMaxAgeDays], [10 * 1024 * 1024, 5, 90]);
+      assert.deepEqual([t?.overridePolicy, t?.overridePatterns, t?.stripDisallowedOverrides], ['allow-all', [], false], 'migration 0005 defaults');
       const log = await store.getPhoneLog(t!.id, 'logs/0004f2000001-app.log');
       assert.deepEqual([log?.length, log?.base], [42, 0]);
     });

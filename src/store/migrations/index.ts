@@ -7,6 +7,7 @@ import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-phone-uploads.js';
 import * as m0003 from './0003-phone-logs.js';
 import * as m0004 from './0004-log-retention.js';
+import * as m0005 from './0005-override-policy.js';
 
 type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0002-phone-uploads': m0002,
   '0003-phone-logs': m0003,
   '0004-log-retention': m0004,
+  '0005-override-policy': m0005,
 };
 
 export class InCodeMigrationProvider implements MigrationProvider {
