@@ -8,6 +8,7 @@ import { cpuBetween, httpListeningPort, machineBusyCpu, registerTempDir, runBenc
 import { figuresOf, renderTable, type RoundResult, type Summary, type TargetFigures } from './report.js';
 import { PASSWORD, setupTenant, USERNAME } from './setup-tenant.js';
 import { int, workerCounts } from './bench-args.js';
+import { BENCH_START, progress, serverEnv } from './bench-progress.js';
 
 // npm run bench [-- --devices 2000 --concurrency 64 --seconds 20 …]
 //
@@ -107,15 +108,6 @@ function parseSettings(argv: string[]): Settings | 'help' {
   };
 }
 
-const t0 = performance.now();
-const progress = (msg: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
-
-/** The environment of the servers: never the caller's POLYPROV_* settings (a database URL would send polyprov elsewhere). */
-function serverEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('POLYPROV_') && k !== 'NODE_OPTIONS') env[k] = v;
-  return env;
-}
 
 function startPolyprov(dataDir: string, workers: number, cpuProfDir: string | undefined): Promise<Server> {
   return startServer({
@@ -165,7 +157,7 @@ interface Target {
 }
 
 async function main(): Promise<number> {
-  const began = t0;
+  const began = BENCH_START;
   let s: Settings | 'help';
   try {
     s = parseSettings(process.argv.slice(2));

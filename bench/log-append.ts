@@ -10,6 +10,7 @@ import { cpuBetween, httpListeningPort, machineBusyCpu, registerTempDir, ROOT, r
 import { figuresOf, OTHER_LOAD_WARNING_PERCENT, type RoundResult, type TargetFigures } from './report.js';
 import { PASSWORD, setupTenant, USERNAME } from './setup-tenant.js';
 import { int, workerCounts } from './bench-args.js';
+import { BENCH_START, progress, serverEnv } from './bench-progress.js';
 
 // npm run bench:append [-- --phones 50 --chunks 200 --chunk-bytes 100 …]
 //
@@ -100,15 +101,6 @@ function parseSettings(argv: string[]): Settings | 'help' {
   };
 }
 
-const t0 = performance.now();
-const progress = (msg: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
-
-/** The environment of the servers: never the caller's POLYPROV_* settings (a database URL would send polyprov elsewhere). */
-function serverEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('POLYPROV_') && k !== 'NODE_OPTIONS') env[k] = v;
-  return env;
-}
 
 function startPolyprov(dataDir: string, workers: number, cpuProfDir: string | undefined): Promise<Server> {
   return startServer({
@@ -290,7 +282,7 @@ async function main(): Promise<number> {
   const warmupPhones = settings.warmup > 0 ? Math.min(settings.phones, 50) : 0;
   progress(`setting up a tenant with ${settings.phones} phones${warmupPhones ? ` (+${warmupPhones} for warm-up)` : ''} in ${work}…`);
   const { macs, warmupMacs } = await setupTenant(template, settings.phones, warmupPhones, (done, total) => progress(`  ${done}/${total} devices`));
-  const setupSeconds = (performance.now() - t0) / 1000;
+  const setupSeconds = (performance.now() - BENCH_START) / 1000;
   const authorization = 'Basic ' + Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64');
   const chunks = makeChunks(settings.phones, settings.chunks, settings.chunkBytes, 1);
   const warmupChunks = warmupPhones ? makeChunks(warmupPhones, Math.ceil(settings.warmup / warmupPhones), settings.chunkBytes, 2) : [];
@@ -427,7 +419,7 @@ async function main(): Promise<number> {
     targets: figures.map((f) => ({ ...f, ofAppendFile: Number(ratio(f, plain).toFixed(4)), ofAppendFsync: Number(ratio(f, synced).toFixed(4)) })),
     fsyncPolicy: policy,
     failed,
-    durationSeconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+    durationSeconds: Number(((performance.now() - BENCH_START) / 1000).toFixed(1)),
     setupSeconds: Number(setupSeconds.toFixed(1)),
   };
 
