@@ -1,4 +1,5 @@
 import { requireMac } from '../domain/mac.js';
+import { normalizeModel } from '../domain/models.js';
 import { effectiveWithOverrides, type OverrideKind } from '../domain/override-file.js';
 import { DEVICE_CONFIG_SUFFIX } from '../domain/phone-path.js';
 import { resolvePolicy, type LayerKind, type ShadowedValue } from '../domain/resolve-policy.js';
@@ -65,10 +66,10 @@ export async function explainDevice(ctx: AdminContext, t: Tenant, macInput: stri
   if (!registered && t.unknownDevices === 'refuse') {
     notes.push(`tenant "${t.slug}" refuses unknown devices: this phone currently gets no configuration (register it with "polyprov device add")`);
   }
-  const model = modelOverride ?? seen?.model ?? undefined;
-  const policyModel = model && snap.modelsByName.has(model) ? model : undefined;
+  const model = (modelOverride ? normalizeModel(modelOverride) : seen?.model) ?? undefined;
   if (!model) notes.push('model unknown (the phone has not been seen yet): model-policy values are not included');
-  const layers = snap.layersFor(registered, policyModel);
+  // layersFor adds a model layer only for a model with a policy, as the renderer does.
+  const layers = snap.layersFor(registered, model);
   const site = layers.find((l) => l.kind === 'site')?.ref ?? null;
   const group = layers.find((l) => l.kind === 'group')?.ref ?? null;
   const files = await deviceOverrides(ctx, t, mac);

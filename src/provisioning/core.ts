@@ -190,12 +190,14 @@ export class ProvisioningCore {
       return { ok: false, problem: 'too-large', message: `${phonePath.category} uploads are limited to ${limit} bytes`, tenant: slug };
     }
     try {
+      // Every kind is small enough to hold whole (see UploadLimits), so the body is read once.
+      const data = await readLimited(body, limit);
+      const target = { tenantId: snap.tenant.id, mac: phonePath.mac, path: phonePath.path };
       if (phonePath.category === 'log') {
-        const data = await readLimited(body, limit);
-        const length = await appendToLog(this.deps, { tenantId: snap.tenant.id, mac: phonePath.mac, path: phonePath.path }, data, req.contentRange, snap.tenant);
+        const length = await appendToLog(this.deps, target, data, req.contentRange, snap.tenant);
         return { ok: true, tenant: slug, path: phonePath.path, version: 0, created: length.before === 0 && length.after > 0, problem: null };
       }
-      const stored = await storeWholeFile(this.deps, { tenantId: snap.tenant.id, mac: phonePath.mac, path: phonePath.path }, body, limit);
+      const stored = await storeWholeFile(this.deps, target, data);
       if (stored.problem) this.deps.logger.warn({ tenant: slug, path: stored.path, version: stored.version, problem: stored.problem }, 'stored a malformed upload');
       return { ok: true, tenant: slug, path: stored.path, version: stored.version, created: stored.version === 1, problem: stored.problem };
     } catch (err) {

@@ -1,4 +1,4 @@
-import { pipeline, Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { UploadCategory } from '../domain/phone-path.js';
 import { parseXmlAttributes } from '../domain/polycom-xml.js';
@@ -39,17 +39,6 @@ export class UploadTooLarge extends Error {
   override name = 'UploadTooLarge';
 }
 
-function capped(limit: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      seen += chunk.length;
-      if (seen > limit) done(new UploadTooLarge(`upload larger than ${limit} bytes`));
-      else done(null, chunk);
-    },
-  });
-}
-
 /**
  * A whole-file upload (override, directory, call list): the bytes become a durable blob first
  * (temporary file, fsync, rename), then a new version row, so a crash leaves either the old
@@ -59,18 +48,14 @@ function capped(limit: number): Transform {
 export async function storeWholeFile(
   deps: { store: Store; blobs: BlobStore },
   target: { tenantId: number; mac: string; path: string },
-  body: Readable,
-  limit: number,
+  data: Buffer,
 ): Promise<PhoneUpload> {
-  // pipeline, not pipe: a client that hangs up must fail the write, not leave it waiting forever.
-  const limited = pipeline(body, capped(limit), () => undefined);
-  const blob = await deps.blobs.put(limited);
+  const blob = await deps.blobs.put(data);
   let problem: string | null = null;
-  if (blob.size === 0) problem = 'empty file';
+  if (data.length === 0) problem = 'empty file';
   else {
-    const bytes = await readAll(deps.blobs.read(blob.key));
     try {
-      parseXmlAttributes(bytes.toString('utf8'));
+      parseXmlAttributes(data.toString('utf8'));
     } catch (err) {
       problem = `not well-formed XML: ${(err as Error).message}`.slice(0, 500);
     }
@@ -78,23 +63,42 @@ export async function storeWholeFile(
   return deps.store.recordPhoneUpload({ ...target, blobKey: blob.key, size: blob.size, problem });
 }
 
-/** The whole body in memory, refusing more than `limit` bytes (log chunks are small; the limit keeps them so). */
-export async function readLimited(body: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of body) {
-    size += (c as Buffer).length;
-    if (size > limit) {
-      body.destroy();
-      throw new UploadTooLarge(`upload larger than ${limit} bytes`);
-    }
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+/** The whole body in memory, refusing more than `limit` bytes: every kind of upload is small, and the limit keeps it so. */
+export function readLimited(body: Readable, limit: number): Promise<Buffer> {
+  // Events rather than for-await: leaving a for-await loop destroys the request, and with it the
+  // connection, before the 413 can be sent. Here the body is only paused; the edge closes the
+  // connection after answering.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      done();
+      body.pause();
+      reject(new UploadTooLarge(`upload larger than ${limit} bytes`));
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const onClose = () => {
+      done();
+      reject(new Error('upload interrupted before its end'));
+    };
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', onError);
+    body.once('close', onClose);
+  });
 }
