@@ -9,7 +9,9 @@ import type { ServerConfig } from './config.js';
 import { ProvisioningCore } from './provisioning/core.js';
 import { DigestNonces } from './provisioning/credentials.js';
 import { InventoryRecorder } from './provisioning/inventory-recorder.js';
+import { startFtpEdge } from './servers/ftp/ftp-edge.js';
 import { buildHttpEdge } from './servers/http/http-edge.js';
+import { startTftpEdge } from './servers/tftp/tftp-edge.js';
 import { loadTlsMaterial } from './servers/http/tls-material.js';
 import { openStore } from './store/open-store.js';
 
@@ -37,8 +39,11 @@ export async function loadServerSecret(dataDir: string): Promise<Buffer> {
 }
 
 export interface Listener {
-  protocol: 'http' | 'https';
+  protocol: 'http' | 'https' | 'tftp' | 'ftp' | 'ftps';
   port: number;
+  /** Set on a listener bound to one tenant. */
+  tenant?: string;
+  host?: string;
 }
 
 export interface RunningServer {
@@ -63,13 +68,9 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
   if (cfg.http.enabled) {
     edges.push({ protocol: 'http', app: buildHttpEdge(core, { logger, idleTimeoutMs: cfg.idleTimeoutMs }), port: cfg.http.port });
   }
-  if (cfg.https.enabled) {
-    const tls = await loadTlsMaterial({
-      dataDir: cfg.dataDir,
-      hostnames: tlsHostnames(cfg),
-      ...(cfg.https.certFile ? { certFile: cfg.https.certFile } : {}),
-      ...(cfg.https.keyFile ? { keyFile: cfg.https.keyFile } : {}),
-    });
+  // FTP offers AUTH TLS with the same certificate as HTTPS.
+  const tls = cfg.https.enabled || cfg.ftp.enabled || cfg.ftps.enabled ? await loadTlsMaterial(tlsOptions(cfg)) : undefined;
+  if (cfg.https.enabled && tls) {
     edges.push({
       protocol: 'https',
       app: buildHttpEdge(core, { logger, idleTimeoutMs: cfg.idleTimeoutMs, tls: { key: tls.key, cert: tls.cert, requestClientCert: cfg.https.requestClientCert } }),
@@ -77,20 +78,70 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
     });
   }
   const listeners: Listener[] = [];
-  for (const e of edges) {
-    await e.app.listen({ host: cfg.host, port: e.port });
-    const addr = e.app.server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : e.port;
-    listeners.push({ protocol: e.protocol, port });
-    logger.info({ protocol: e.protocol, host: cfg.host, port }, 'listening');
+  const others: { close(): Promise<void> }[] = [];
+  const closeAll = async () => {
+    await Promise.all([...edges.map((e) => e.app.close()), ...others.map((o) => o.close())]);
+  };
+  const listening = (l: Listener) => {
+    listeners.push(l);
+    logger.info({ ...l, host: l.host ?? cfg.host }, 'listening');
+  };
+  try {
+    for (const e of edges) {
+      await e.app.listen({ host: cfg.host, port: e.port });
+      const addr = e.app.server.address();
+      listening({ protocol: e.protocol, port: typeof addr === 'object' && addr ? addr.port : e.port });
+    }
+    if (cfg.tftp.enabled) {
+      const base = { logger, maxTransfers: cfg.tftp.maxTransfers };
+      const main = await startTftpEdge(core, { ...base, host: cfg.host, port: cfg.tftp.port });
+      others.push(main);
+      listening({ protocol: 'tftp', port: main.port });
+      for (const l of cfg.tftp.tenantListeners) {
+        const bound = await startTftpEdge(core, { ...base, host: l.host ?? cfg.host, port: l.port, tenant: l.tenant });
+        others.push(bound);
+        listening({ protocol: 'tftp', port: bound.port, tenant: l.tenant, ...(l.host ? { host: l.host } : {}) });
+      }
+    }
+    const ftpBase = {
+      logger,
+      host: cfg.host,
+      passivePorts: cfg.ftp.passivePorts,
+      idleTimeoutMs: cfg.idleTimeoutMs,
+      ...(cfg.ftp.passiveAddress ? { passiveAddress: cfg.ftp.passiveAddress } : {}),
+      ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),
+    };
+    if (cfg.ftp.enabled) {
+      const ftp = await startFtpEdge(core, { ...ftpBase, port: cfg.ftp.port, implicitTls: false });
+      others.push(ftp);
+      listening({ protocol: 'ftp', port: ftp.port });
+    }
+    if (cfg.ftps.enabled) {
+      const ftps = await startFtpEdge(core, { ...ftpBase, port: cfg.ftps.port, implicitTls: true });
+      others.push(ftps);
+      listening({ protocol: 'ftps', port: ftps.port });
+    }
+  } catch (err) {
+    // A port in use must not leave the edges already started running behind the error.
+    await closeAll().catch(() => undefined);
+    throw err;
   }
   return {
     listeners,
     async close() {
-      await Promise.all(edges.map((e) => e.app.close()));
+      await closeAll();
       await inventory.stop();
       await ctx.store.close();
     },
+  };
+}
+
+export function tlsOptions(cfg: ServerConfig) {
+  return {
+    dataDir: cfg.dataDir,
+    hostnames: tlsHostnames(cfg),
+    ...(cfg.https.certFile ? { certFile: cfg.https.certFile } : {}),
+    ...(cfg.https.keyFile ? { keyFile: cfg.https.keyFile } : {}),
   };
 }
 

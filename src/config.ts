@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
 
 /** Everything `serve` and the admin commands need to know, from defaults < config file < environment < flags. */
@@ -11,11 +12,22 @@ export interface ServerConfig {
   publicHost?: string;
   http: { enabled: boolean; port: number };
   https: { enabled: boolean; port: number; certFile?: string; keyFile?: string; requestClientCert: boolean };
+  tftp: { enabled: boolean; port: number; maxTransfers: number; tenantListeners: TenantListener[] };
+  ftp: { enabled: boolean; port: number; passivePorts: { min: number; max: number }; passiveAddress?: string };
+  /** Implicit FTPS (TLS from the first byte); explicit FTPS (AUTH TLS) is offered on the FTP port. */
+  ftps: { enabled: boolean; port: number };
   workers: number;
   inventoryFlushMs: number;
   /** A connection that moves no byte for this long is closed: stalled uploads must not hold a worker forever. */
   idleTimeoutMs: number;
   logLevel: string;
+}
+
+/** A TFTP listener of one tenant's: every request on it belongs to that tenant. */
+export interface TenantListener {
+  tenant: string;
+  host?: string;
+  port: number;
 }
 
 export type ConfigInput = {
@@ -31,6 +43,18 @@ export type ConfigInput = {
   tlsCert?: string;
   tlsKey?: string;
   requestClientCert?: boolean;
+  tftp?: boolean;
+  tftpPort?: string | number;
+  tftpMaxTransfers?: string | number;
+  /** `slug=[host:]port`, or objects in a config file. */
+  tftpTenant?: (string | TenantListener)[];
+  ftp?: boolean;
+  ftpPort?: string | number;
+  ftps?: boolean;
+  ftpsPort?: string | number;
+  /** `40000-40999` */
+  ftpPassivePorts?: string;
+  ftpPassiveAddress?: string;
   workers?: string | number;
   inventoryFlushMs?: string | number;
   idleTimeoutMs?: string | number;
@@ -47,6 +71,12 @@ const ENV: Record<string, keyof ConfigInput> = {
   POLYPROV_HTTPS_PORT: 'httpsPort',
   POLYPROV_TLS_CERT: 'tlsCert',
   POLYPROV_TLS_KEY: 'tlsKey',
+  POLYPROV_TFTP_PORT: 'tftpPort',
+  POLYPROV_TFTP_MAX_TRANSFERS: 'tftpMaxTransfers',
+  POLYPROV_FTP_PORT: 'ftpPort',
+  POLYPROV_FTPS_PORT: 'ftpsPort',
+  POLYPROV_FTP_PASSIVE_PORTS: 'ftpPassivePorts',
+  POLYPROV_FTP_PASSIVE_ADDRESS: 'ftpPassiveAddress',
   POLYPROV_WORKERS: 'workers',
   POLYPROV_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
   POLYPROV_LOG_LEVEL: 'logLevel',
@@ -86,6 +116,14 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
       port: int('HTTPS port', c.httpsPort, 8443, 0, 65535),
       requestClientCert: c.requestClientCert ?? false,
     },
+    tftp: {
+      enabled: c.tftp ?? true,
+      port: int('TFTP port', c.tftpPort, 6969, 0, 65535),
+      maxTransfers: int('TFTP transfer limit', c.tftpMaxTransfers, 256, 1, 100_000),
+      tenantListeners: (c.tftpTenant ?? []).map(tenantListener),
+    },
+    ftp: { enabled: c.ftp ?? true, port: int('FTP port', c.ftpPort, 2121, 0, 65535), passivePorts: portRange(c.ftpPassivePorts ?? '40000-40999') },
+    ftps: { enabled: c.ftps ?? true, port: int('FTPS port', c.ftpsPort, 9990, 0, 65535) },
     workers: int('worker count', c.workers, Math.min(availableParallelism(), 8), 1, 64),
     inventoryFlushMs: int('inventory flush interval', c.inventoryFlushMs, 1000, 10, 600_000),
     idleTimeoutMs: int('idle timeout', c.idleTimeoutMs, 60_000, 100, 3_600_000),
@@ -93,11 +131,36 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
   };
   if (c.databaseUrl) cfg.databaseUrl = c.databaseUrl;
   if (c.publicHost) cfg.publicHost = c.publicHost;
+  if (c.ftpPassiveAddress) {
+    if (!isIPv4(c.ftpPassiveAddress)) throw new ConfigError(`invalid FTP passive address "${c.ftpPassiveAddress}": expected the IPv4 address phones reach this server at`);
+    cfg.ftp.passiveAddress = c.ftpPassiveAddress;
+  }
   if (c.tlsCert) cfg.https.certFile = c.tlsCert;
   if (c.tlsKey) cfg.https.keyFile = c.tlsKey;
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(cfg.logLevel)) {
     throw new ConfigError(`invalid log level "${cfg.logLevel}": expected fatal, error, warn, info, debug, trace or silent`);
   }
-  if (!cfg.http.enabled && !cfg.https.enabled) throw new ConfigError('both HTTP and HTTPS are switched off: nothing to serve');
+  if (!cfg.http.enabled && !cfg.https.enabled && !cfg.tftp.enabled && !cfg.ftp.enabled && !cfg.ftps.enabled) {
+    throw new ConfigError('every protocol is switched off: nothing to serve');
+  }
   return cfg;
+}
+
+function portRange(text: string): { min: number; max: number } {
+  const m = /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(text);
+  const min = m ? Number(m[1]) : NaN;
+  const max = m ? Number(m[2]) : NaN;
+  if (!(min >= 1024 && max <= 65535 && min <= max)) throw new ConfigError(`invalid FTP passive port range "${text}": expected LOW-HIGH between 1024 and 65535, e.g. 40000-40999`);
+  return { min, max };
+}
+
+/** `acme=6970`, `acme=10.0.0.5:69`, `acme=[2001:db8::5]:69`, or `{ "tenant": "acme", "host": "10.0.0.5", "port": 69 }`. */
+function tenantListener(v: string | TenantListener): TenantListener {
+  if (typeof v === 'object' && v && typeof v.tenant === 'string') {
+    return { tenant: v.tenant, port: int(`TFTP port of tenant ${v.tenant}`, v.port, 0, 0, 65535), ...(v.host ? { host: v.host } : {}) };
+  }
+  const m = typeof v === 'string' ? /^([^=]+)=(?:(\[[^\]]+\]|[^:]+):)?(\d{1,5})$/.exec(v.trim()) : null;
+  if (!m) throw new ConfigError(`invalid TFTP tenant listener "${String(v)}": expected SLUG=[HOST:]PORT, e.g. acme=10.0.0.5:69`);
+  const host = m[2]?.replace(/^\[|\]$/g, '');
+  return { tenant: m[1]!, port: int(`TFTP port of tenant ${m[1]}`, m[3], 0, 0, 65535), ...(host ? { host } : {}) };
 }

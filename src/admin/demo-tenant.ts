@@ -21,7 +21,8 @@ export async function ensureDemoTenant(ctx: AdminContext, dataDir: string): Prom
     const saved = await readFile(file, 'utf8').then((s) => JSON.parse(s) as DemoCredentials, () => undefined);
     return saved && tenants.some((t) => t.slug === saved.tenant && t.provUsername === saved.username) ? saved : undefined;
   }
-  const { tenant, password } = await addTenant(ctx, 'demo', { name: 'Demo tenant' });
+  // TFTP has no login: the demo serves it to every client, so a phone on the LAN boots at once.
+  const { tenant, password } = await addTenant(ctx, 'demo', { name: 'Demo tenant', tftpSubnets: ['0.0.0.0/0', '::/0'] });
   await ctx.store.setParameters(tenant.id, { kind: 'tenant', id: tenant.id }, {
     'prov.polling.enabled': '1',
     'prov.polling.time': '03:00',

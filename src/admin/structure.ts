@@ -3,12 +3,22 @@ import { normalizeModel } from '../domain/models.js';
 import type { Device, DeviceGroup, DeviceInput, ModelPolicy, Site, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
 import { AdminError } from './admin-error.js';
+import { tftpSubnetList } from './tenants.js';
 import { validateFileReference, validateSlug } from './validate-names.js';
 
 // Sites, device groups, model policies and devices of one tenant: the layers parameters hang on.
 
 export async function addSite(ctx: AdminContext, t: Tenant, slug: string, name?: string): Promise<Site> {
   return ctx.store.createSite(t.id, validateSlug('site', slug), name ?? slug);
+}
+
+/** Changes a site's name or its TFTP allow-list (`[]` lifts it). */
+export async function updateSite(ctx: AdminContext, t: Tenant, slug: string, s: { name?: string; tftpSubnets?: string[] }): Promise<Site> {
+  const site = await requireSite(ctx, t, slug);
+  return ctx.store.updateSite(t.id, site.id, {
+    ...(s.name !== undefined ? { name: s.name } : {}),
+    ...(s.tftpSubnets !== undefined ? { tftpSubnets: tftpSubnetList(s.tftpSubnets) } : {}),
+  });
 }
 
 export async function requireSite(ctx: AdminContext, t: Tenant, slug: string): Promise<Site> {

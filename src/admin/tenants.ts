@@ -1,4 +1,5 @@
 import { DomainError } from '../domain/domain-error.js';
+import { parseSubnetList } from '../domain/ip-subnet.js';
 import { requireOverridePolicy, validateOverridePattern } from '../domain/override-policy.js';
 import { digestHa1, generatePassword, hashPassword } from '../provisioning/credentials.js';
 import type { Tenant, TenantPatch, UnknownDevicePolicy } from '../store/store.js';
@@ -32,6 +33,24 @@ export interface TenantSettings {
   /** Parameter names with `*` segments: `reg.*.label`, `up.*`. */
   overridePatterns?: string[];
   stripDisallowedOverrides?: boolean;
+  /** Client subnets (CIDR) that choose the tenant over TFTP. */
+  tftpSubnets?: string[];
+  tftpSecrets?: boolean;
+  factoryLogin?: boolean;
+}
+
+/** At most this many TFTP subnets per tenant or site. */
+export const MAX_TFTP_SUBNETS = 1000;
+
+/** Validated and written the canonical way (`10.1.0.0/16`), duplicates dropped. */
+export function tftpSubnetList(list: string[]): string[] {
+  if (list.length > MAX_TFTP_SUBNETS) throw new AdminError(`too many TFTP subnets (${list.length}): at most ${MAX_TFTP_SUBNETS}`);
+  try {
+    return [...new Set(parseSubnetList(list).map((s) => s.text))];
+  } catch (error) {
+    if (error instanceof DomainError) throw new AdminError(`invalid TFTP subnet: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The most patterns one tenant's override policy may list. */
@@ -103,6 +122,9 @@ async function toPatch(s: TenantSettings): Promise<TenantPatch> {
   if (s.overridePolicy !== undefined) patch.overridePolicy = overridePolicy(s.overridePolicy);
   if (s.overridePatterns !== undefined) patch.overridePatterns = overridePatterns(s.overridePatterns);
   if (s.stripDisallowedOverrides !== undefined) patch.stripDisallowedOverrides = s.stripDisallowedOverrides;
+  if (s.tftpSubnets !== undefined) patch.tftpSubnets = tftpSubnetList(s.tftpSubnets);
+  if (s.tftpSecrets !== undefined) patch.tftpSecrets = s.tftpSecrets;
+  if (s.factoryLogin !== undefined) patch.factoryLogin = s.factoryLogin;
   return patch;
 }
 
@@ -132,6 +154,9 @@ export async function addTenant(ctx: AdminContext, slug: string, s: TenantSettin
     ...(patch.overridePolicy !== undefined ? { overridePolicy: patch.overridePolicy } : {}),
     ...(patch.overridePatterns !== undefined ? { overridePatterns: patch.overridePatterns } : {}),
     ...(patch.stripDisallowedOverrides !== undefined ? { stripDisallowedOverrides: patch.stripDisallowedOverrides } : {}),
+    ...(patch.tftpSubnets !== undefined ? { tftpSubnets: patch.tftpSubnets } : {}),
+    ...(patch.tftpSecrets !== undefined ? { tftpSecrets: patch.tftpSecrets } : {}),
+    ...(patch.factoryLogin !== undefined ? { factoryLogin: patch.factoryLogin } : {}),
   });
   return { tenant, password };
 }

@@ -3,7 +3,7 @@ import type { AdminContext } from '../admin/admin-context.js';
 import { explainDevice, tenantOfDevice } from '../admin/explain.js';
 import { addFile, removeFile } from '../admin/files.js';
 import { listParameters, scopeNames, setParameters, unsetParameters, type ScopeSelector } from '../admin/parameters.js';
-import { addDevice, addGroup, addSite, requireDevice, requireGroup, requireModelPolicy, requireSite, setModelPolicy, updateDevice } from '../admin/structure.js';
+import { addDevice, addGroup, addSite, requireDevice, requireGroup, requireModelPolicy, requireSite, setModelPolicy, updateDevice, updateSite } from '../admin/structure.js';
 import { addTenant, removeTenant, requireTenant, updateTenant, type TenantSettings } from '../admin/tenants.js';
 import { openAdminContext } from '../app.js';
 import { loadConfig } from '../config.js';
@@ -56,6 +56,9 @@ function tenantSettings(o: Opts): TenantSettings {
   if (o.overridePolicy !== undefined) s.overridePolicy = o.overridePolicy as string;
   if (o.overridePatterns !== undefined) s.overridePatterns = list(o.overridePatterns as string);
   if (o.stripDisallowedOverrides !== undefined) s.stripDisallowedOverrides = o.stripDisallowedOverrides as boolean;
+  if (o.tftpSubnets !== undefined) s.tftpSubnets = list(o.tftpSubnets as string);
+  if (o.tftpSecrets !== undefined) s.tftpSecrets = o.tftpSecrets as boolean;
+  if (o.factoryLogin !== undefined) s.factoryLogin = o.factoryLogin as boolean;
   return s;
 }
 
@@ -75,7 +78,12 @@ function tenantOptions(c: Command): Command {
     .option('--override-policy <policy>', 'which parameters phones may override: allow-all (default), allow-list or deny-list (of --override-patterns)')
     .option('--override-patterns <list>', 'comma-separated parameter names, "*" for one segment or a trailing ".*", e.g. reg.*.label,up.* ("" to clear)')
     .option('--strip-disallowed-overrides', 'serve override files without the parameters the policy forbids (stored uploads are kept as they are)')
-    .option('--no-strip-disallowed-overrides', 'serve override files as the phone uploaded them (default)');
+    .option('--no-strip-disallowed-overrides', 'serve override files as the phone uploaded them (default)')
+    .option('--tftp-subnets <list>', 'comma-separated client subnets served this tenant over TFTP, which has no login, e.g. 10.20.0.0/16,2001:db8::/48 ("" to clear)')
+    .option('--tftp-secrets', 'let files holding passwords (SIP, admin, provisioning) go out over TFTP, unencrypted')
+    .option('--no-tftp-secrets', 'refuse files holding passwords over TFTP, logging each refusal (default)')
+    .option('--factory-login', "accept the phones' factory login PlcmSpIp/PlcmSpIp (FTP's default) for this tenant")
+    .option('--no-factory-login', 'refuse the factory login (default)');
 }
 
 function printTenant(t: Tenant): void {
@@ -96,6 +104,9 @@ function printTenant(t: Tenant): void {
       ['override policy', t.overridePolicy],
       ['override patterns', t.overridePatterns.join(', ')],
       ['strip disallowed overrides', t.stripDisallowedOverrides ? 'yes' : 'no'],
+      ['TFTP subnets', t.tftpSubnets.join(', ')],
+      ['secrets over TFTP', t.tftpSecrets ? 'allowed' : 'refused'],
+      ['factory login (PlcmSpIp)', t.factoryLogin ? 'accepted' : 'refused'],
       ['revision', t.revision],
     ],
   );
@@ -160,8 +171,8 @@ export function registerAdminCommands(program: Command): void {
     );
     tenantOption(c.command('list').description(`list ${kind}s`)).action(async (_o, cmd: Command) =>
       withTenant(cmd, async (ctx, t) => {
-        const rows = kind === 'site' ? await ctx.store.listSites(t.id) : await ctx.store.listGroups(t.id);
-        printTable([kind, 'name'], rows.map((r) => [r.slug, r.name]));
+        if (kind === 'group') return printTable(['group', 'name'], (await ctx.store.listGroups(t.id)).map((r) => [r.slug, r.name]));
+        printTable(['site', 'name', 'TFTP subnets'], (await ctx.store.listSites(t.id)).map((r) => [r.slug, r.name, r.tftpSubnets.join(',')]));
       }),
     );
     tenantOption(c.command('remove <slug>').description(`delete a ${kind}; its devices stay, without it`)).action(async (slug: string, _o, cmd: Command) =>
@@ -172,6 +183,23 @@ export function registerAdminCommands(program: Command): void {
       }),
     );
   }
+
+  tenantOption(
+    program
+      .commands.find((c) => c.name() === 'site')!
+      .command('set <slug>')
+      .description("change a site's name or the subnets its devices may use TFTP from")
+      .option('--name <text>', 'display name')
+      .option('--tftp-subnets <list>', 'comma-separated subnets; devices of the site are refused TFTP from anywhere else ("" lifts the limit)'),
+  ).action(async (slug: string, _o, cmd: Command) =>
+    withTenant(cmd, async (ctx, t, o) => {
+      const site = await updateSite(ctx, t, slug, {
+        ...(o.name !== undefined ? { name: o.name as string } : {}),
+        ...(o.tftpSubnets !== undefined ? { tftpSubnets: list(o.tftpSubnets as string) } : {}),
+      });
+      process.stdout.write(`site "${site.slug}": TFTP subnets ${site.tftpSubnets.join(', ') || '(no limit beyond the tenant\'s)'}\n`);
+    }),
+  );
 
   // model policies
   const model = program.command('model').description('manage per-model policy (firmware path and the model parameter layer)');

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { networkInterfaces } from 'node:os';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { ensureDemoTenant, type DemoCredentials } from '../admin/demo-tenant.js';
-import { loadServerSecret, openAdminContext, runServer, tlsHostnames, type Listener } from '../app.js';
+import { loadServerSecret, openAdminContext, runServer, tlsOptions, type Listener } from '../app.js';
 import { loadConfig, type ConfigInput, type ServerConfig } from '../config.js';
 import { pruneOldLogSegments } from '../provisioning/phone-logs.js';
 import { sweepTemporaryFiles } from '../blobs/local-disk-blob-store.js';
@@ -29,9 +29,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const demo = flags.demo ? await ensureDemoTenant(ctx, cfg.dataDir) : undefined;
   await ctx.store.close();
   await loadServerSecret(cfg.dataDir);
-  if (cfg.https.enabled) {
-    await loadTlsMaterial({ dataDir: cfg.dataDir, hostnames: tlsHostnames(cfg), ...(cfg.https.certFile ? { certFile: cfg.https.certFile, keyFile: cfg.https.keyFile! } : {}) });
-  }
+  // Made once here, before workers race to create it: HTTPS and FTP's TLS share it.
+  if (cfg.https.enabled || cfg.ftp.enabled || cfg.ftps.enabled) await loadTlsMaterial(tlsOptions(cfg));
 
   const swept = await sweepTemporaryFiles(join(cfg.dataDir, 'blobs'));
   if (swept) logger.info({ files: swept }, 'removed temporary files of interrupted uploads');
@@ -144,23 +143,43 @@ function printedHost(cfg: ServerConfig): string {
 
 function printBanner(cfg: ServerConfig, listeners: Listener[], demo: DemoCredentials | undefined): void {
   const host = printedHost(cfg);
+  const login = demo ? `${encodeURIComponent(demo.username)}:${encodeURIComponent(demo.password)}@` : '';
+  const notes: Record<Listener['protocol'], string> = {
+    http: '',
+    https: '',
+    tftp: 'no login: the tenant is chosen by the client subnet (tenant set --tftp-subnets)',
+    ftp: 'AUTH TLS (explicit FTPS) offered',
+    ftps: 'implicit FTPS',
+  };
   const lines = ['', 'polyprov is serving phones:'];
   for (const l of listeners) {
-    lines.push(`  ${l.protocol.toUpperCase().padEnd(5)} ${l.protocol}://${host}:${l.port}/`);
+    const at = l.host ? (l.host.includes(':') ? `[${l.host}]` : l.host) : host;
+    const creds = l.protocol === 'ftp' || l.protocol === 'ftps' ? login : '';
+    const url = `${l.protocol}://${creds}${at}:${l.port}/`;
+    const note = l.tenant ? `tenant "${l.tenant}" only` : notes[l.protocol];
+    lines.push(`  ${l.protocol.toUpperCase().padEnd(5)} ${url}${note ? `   (${note})` : ''}`);
   }
-  if (listeners.some((l) => l.protocol === 'https') && !cfg.https.certFile) {
-    lines.push(`  (HTTPS uses a self-signed certificate kept in ${cfg.dataDir}/tls/)`);
+  if (listeners.some((l) => l.protocol === 'https' || l.protocol === 'ftps' || l.protocol === 'ftp') && !cfg.https.certFile) {
+    lines.push(`  (TLS uses a self-signed certificate kept in ${cfg.dataDir}/tls/)`);
   }
   lines.push(`  data: ${cfg.databaseUrl ? 'PostgreSQL' : `${cfg.dataDir}/polyprov.sqlite`}, files in ${cfg.dataDir}/blobs`);
   if (demo) {
-    const http = listeners.find((l) => l.protocol === 'http') ?? listeners[0]!;
+    const http = listeners.find((l) => l.protocol === 'http') ?? listeners.find((l) => l.protocol === 'https');
     lines.push(
       '',
       `Demo tenant "${demo.tenant}": user name ${demo.username}, password ${demo.password}`,
-      "Give a phone the URL above as its provisioning server (DHCP option 66/160, or the phone's",
-      'Provisioning Server setting) with this user name and password, or try it with curl:',
-      `  curl ${http.protocol === 'https' ? '-k ' : ''}-u ${demo.username}:${demo.password} -A 'FileTransport PolycomVVX-VVX_450-UA/6.4.6.2163 (SN:0004f2a1b2c3) Type/Application' ${http.protocol}://127.0.0.1:${http.port}/000000000000.cfg`,
+      "Give a phone one of the URLs above as its provisioning server (DHCP option 66/160, or the phone's",
+      'Provisioning Server setting) with this user name and password, or try it:',
     );
+    if (http) {
+      lines.push(
+        `  curl ${http.protocol === 'https' ? '-k ' : ''}-u ${demo.username}:${demo.password} -A 'FileTransport PolycomVVX-VVX_450-UA/6.4.6.2163 (SN:0004f2a1b2c3) Type/Application' ${http.protocol}://127.0.0.1:${http.port}/000000000000.cfg`,
+      );
+    }
+    const tftp = listeners.find((l) => l.protocol === 'tftp' && !l.tenant);
+    if (tftp) lines.push(`  curl tftp://127.0.0.1:${tftp.port}/000000000000.cfg`);
+    const ftp = listeners.find((l) => l.protocol === 'ftp');
+    if (ftp) lines.push(`  curl ftp://${login}127.0.0.1:${ftp.port}/000000000000.cfg`);
   }
   lines.push('');
   process.stdout.write(lines.join('\n') + '\n');

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { DigestAnswer } from '../domain/http-authorization.js';
-import { classifyPhonePath, undoubledImagePath, type PhonePath } from '../domain/phone-path.js';
+import { longestMatch, parseSubnetList } from '../domain/ip-subnet.js';
+import { classifyPhonePath, PHONE_DIRECTORIES, undoubledImagePath, type PhonePath } from '../domain/phone-path.js';
+import { secretsIn } from '../domain/secret-parameters.js';
 import { parseRequestPath } from '../domain/request-path.js';
 import { parseUserAgent, type PhoneUserAgent } from '../domain/user-agent.js';
 import type { Readable } from 'node:stream';
@@ -15,7 +17,8 @@ import type { Logger } from './logger.js';
 import { appendToLog, currentLogSource, LogRefused } from './phone-logs.js';
 import { DEFAULT_UPLOAD_LIMITS, limitFor, readLimited, storeWholeFile, UploadTooLarge, type UploadLimits } from './phone-uploads.js';
 import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster } from './render-files.js';
-import { hostWithoutPort, TenantIndex } from './tenant-index.js';
+import { hostWithoutPort, TenantIndex, tenantsBySubnet } from './tenant-index.js';
+import { listDirectory } from './list-directory.js';
 import { TenantSnapshot, type Rendered } from './tenant-snapshot.js';
 
 export type Protocol = 'http' | 'https' | 'ftp' | 'ftps' | 'tftp';
@@ -39,7 +42,27 @@ export interface PhoneRequest {
   clientCertCn?: string;
   /** For log writes: which bytes of the log the body holds (`bytes START-END/TOTAL`), if said. */
   contentRange?: string;
+  /**
+   * For writes whose body length is not known up front (FTP `REST n` + STOR, say): the byte of the
+   * file the body starts at. Only logs can be written from an offset above 0.
+   */
+  offset?: number;
+  /** Slug of the tenant a listener is bound to (a TFTP or FTP port of one customer's). */
+  listenerTenant?: string;
 }
+
+/** One entry of a directory listing (FTP LIST, NLST, MLSD). */
+export interface DirectoryEntry {
+  name: string;
+  kind: 'file' | 'dir';
+  size: number;
+  modified: Date;
+}
+
+export type Listing = { ok: true; tenant: string; path: string; entries: DirectoryEntry[] } | Refusal;
+
+/** A session login (FTP USER/PASS): which tenant the credentials open. */
+export type Login = { ok: true; tenant: string } | Refusal;
 
 /** Why a request gets no resource; each edge maps these to its own status codes. */
 export type Problem =
@@ -94,6 +117,15 @@ export interface CoreDeps {
 
 const MAX_VERIFIED = 10_000;
 
+/** The login every Poly phone leaves the factory with (FTP was the default protocol). */
+export const FACTORY_LOGIN = 'PlcmSpIp';
+const FACTORY_HA1 = createHash('md5').update(`${FACTORY_LOGIN}:${DIGEST_REALM}:${FACTORY_LOGIN}`).digest('hex');
+
+/** Files larger than this are not scanned for secrets (configuration files are far smaller). */
+const MAX_SECRET_SCAN = 8 * 1024 * 1024;
+
+type Chosen = { tenant: Tenant; segments: string[]; conflict?: string };
+
 /**
  * The provisioning core: for one request, which tenant, which device, and what the path means.
  * Protocol edges translate their wire format into a PhoneRequest and an Answer back; nothing here
@@ -125,6 +157,38 @@ export class ProvisioningCore {
 
   /** A read (GET, HEAD, RETR, RRQ): what the path means for this tenant and device. */
   async handle(req: PhoneRequest): Promise<Answer> {
+    const answer = await this.answer(req);
+    if (!answer.ok || req.protocol !== 'tftp') return answer;
+    const tenant = this.index.bySlug.get(answer.tenant);
+    if (!tenant || tenant.tftpSecrets || answer.path.startsWith(`${PHONE_DIRECTORIES.log}/`)) return answer;
+    const secrets = await this.secretsOf(answer.path, answer.resource);
+    if (secrets.length === 0) return answer;
+    const message = `${answer.path} holds secrets (${secrets.slice(0, 3).join(', ')}${secrets.length > 3 ? ', …' : ''}); tenant "${tenant.slug}" does not send them over TFTP, which is unencrypted and unauthenticated (allow it with: polyprov tenant set ${tenant.slug} --tftp-secrets)`;
+    this.deps.logger.warn({ tenant: tenant.slug, path: answer.path, ip: req.ip, secrets }, 'refused over TFTP: the file holds secrets');
+    return { ok: false, problem: 'forbidden', message, tenant: tenant.slug };
+  }
+
+  private secretScans = new Map<string, Promise<string[]>>();
+
+  /** Secret parameters a configuration file sets; scans of stored files are cached by content. */
+  private async secretsOf(path: string, res: Resource): Promise<string[]> {
+    if (res.kind === 'generated') return secretsIn(res.body.toString('utf8'));
+    if (!/\.(cfg|xml)$/i.test(path) || res.size > MAX_SECRET_SCAN) return [];
+    let scan = this.secretScans.get(res.etag);
+    if (!scan) {
+      if (this.secretScans.size >= 1000) this.secretScans.clear();
+      scan = (async () => {
+        const chunks: Buffer[] = [];
+        for await (const c of res.open()) chunks.push(c as Buffer);
+        return secretsIn(Buffer.concat(chunks).toString('utf8'));
+      })();
+      this.secretScans.set(res.etag, scan);
+      scan.catch(() => this.secretScans.delete(res.etag));
+    }
+    return scan;
+  }
+
+  private async answer(req: PhoneRequest): Promise<Answer> {
     const who = await this.identify(req);
     if ('problem' in who) return who;
     const { snap, ua, phonePath } = who;
@@ -169,6 +233,26 @@ export class ProvisioningCore {
     return this.read(snap, phonePath, ua);
   }
 
+  /**
+   * A login without a file (FTP PASS): checks the credentials as every later request will, so a
+   * session is refused at once rather than on its first transfer.
+   */
+  async login(req: Omit<PhoneRequest, 'operation' | 'target'>): Promise<Login> {
+    const admitted = await this.admit({ ...req, operation: 'read', target: '/' });
+    return 'problem' in admitted ? admitted : { ok: true, tenant: admitted.snap.tenant.slug };
+  }
+
+  /** What exists in a directory of the tenant's tree (`/`, `/logs`, a folder of files). */
+  async list(req: PhoneRequest): Promise<Listing> {
+    const admitted = await this.admit(req);
+    if ('problem' in admitted) return admitted;
+    const { snap, segments } = admitted;
+    const dir = segments.join('/');
+    const entries = await listDirectory(this.deps.store, snap, dir);
+    if (!entries) return notFound(snap.tenant.slug, dir || '/');
+    return { ok: true, tenant: snap.tenant.slug, path: dir, entries };
+  }
+
   /** A write (PUT, STOR, WRQ) of `body`: stored as the phone's own file, or refused with a reason. */
   async upload(req: PhoneRequest, body: Readable, declaredLength?: number): Promise<UploadAnswer> {
     const who = await this.identify(req);
@@ -186,6 +270,9 @@ export class ProvisioningCore {
       this.deps.logger.warn({ tenant: slug, path: phonePath.path, claimed, ip: req.ip }, "refused an upload to another device's file");
       return { ok: false, problem: 'forbidden', message: `this phone may not write ${phonePath.mac}'s files`, tenant: slug };
     }
+    if (req.offset !== undefined && req.offset > 0 && phonePath.category !== 'log') {
+      return { ok: false, problem: 'bad-request', message: `${phonePath.category} uploads are whole files: they cannot start at byte ${req.offset}`, tenant: slug };
+    }
     if (declaredLength !== undefined && declaredLength > limit) {
       return { ok: false, problem: 'too-large', message: `${phonePath.category} uploads are limited to ${limit} bytes`, tenant: slug };
     }
@@ -194,7 +281,9 @@ export class ProvisioningCore {
       const data = await readLimited(body, limit);
       const target = { tenantId: snap.tenant.id, mac: phonePath.mac, path: phonePath.path };
       if (phonePath.category === 'log') {
-        const length = await appendToLog(this.deps, target, data, req.contentRange, snap.tenant);
+        // An offset (FTP REST) says where the body goes, as a Content-Range would.
+        const range = req.offset !== undefined && data.length > 0 ? `bytes ${req.offset}-${req.offset + data.length - 1}/*` : req.contentRange;
+        const length = await appendToLog(this.deps, target, data, range, snap.tenant);
         return { ok: true, tenant: slug, path: phonePath.path, version: 0, created: length.before === 0 && length.after > 0, problem: null };
       }
       const stored = await storeWholeFile(this.deps, target, data);
@@ -216,8 +305,8 @@ export class ProvisioningCore {
     }
   }
 
-  /** Path, tenant, credentials, device: the steps every request goes through first. */
-  private async identify(req: PhoneRequest): Promise<{ snap: TenantSnapshot; ua: PhoneUserAgent | null; phonePath: PhonePath } | Refusal> {
+  /** Path, tenant, credentials: the steps every request goes through first. */
+  private async admit(req: PhoneRequest): Promise<{ snap: TenantSnapshot; segments: string[] } | Refusal> {
     const parsed = parseRequestPath(req.target);
     if (!parsed.ok) return { ok: false, problem: parsed.problem, message: parsed.reason };
 
@@ -229,12 +318,32 @@ export class ProvisioningCore {
     if (auth !== true) return auth;
     // Said only to a client that proved it belongs to the tenant, so tenant names never leak.
     if (conflict) return { ok: false, problem: 'forbidden', message: conflict, tenant: tenant.slug };
+    return { snap: await this.snapshot(tenant), segments };
+  }
 
-    const snap = await this.snapshot(tenant);
+  /** Admission, then what the path means and which device asks. */
+  private async identify(req: PhoneRequest): Promise<{ snap: TenantSnapshot; ua: PhoneUserAgent | null; phonePath: PhonePath } | Refusal> {
+    const admitted = await this.admit(req);
+    if ('problem' in admitted) return admitted;
+    const { snap, segments } = admitted;
     const ua = this.userAgentOf(req);
     const phonePath = classifyPhonePath(segments);
+    if (req.protocol === 'tftp') {
+      const refused = this.siteRefusesTftp(snap, req, phonePath);
+      if (refused) return refused;
+    }
     this.noteSighting(snap.tenant, req, ua, phonePath);
     return { snap, ua, phonePath };
+  }
+
+  /** A device placed in a site with a TFTP allow-list may use TFTP only from those subnets. */
+  private siteRefusesTftp(snap: TenantSnapshot, req: PhoneRequest, p: PhonePath): Refusal | undefined {
+    const mac = p.mac ?? this.deps.inventory.macForIp(snap.tenant.id, req.ip);
+    const device = mac ? snap.devicesByMac.get(mac) : undefined;
+    const site = device?.siteId != null ? snap.sitesById.get(device.siteId) : undefined;
+    if (!site || site.tftpSubnets.length === 0 || longestMatch(parseSubnetList(site.tftpSubnets), req.ip) >= 0) return undefined;
+    this.deps.logger.warn({ tenant: snap.tenant.slug, site: site.slug, mac, ip: req.ip }, "refused over TFTP: client outside its site's subnets");
+    return { ok: false, problem: 'forbidden', message: `${req.ip} is not in site "${site.slug}"'s TFTP subnets`, tenant: snap.tenant.slug };
   }
 
   private read(snap: TenantSnapshot, p: PhonePath, ua: PhoneUserAgent | null): Answer {
@@ -342,27 +451,72 @@ export class ProvisioningCore {
    * A tenant is named by a path prefix, a host name or the credentials' user name. Every source
    * that names one must name the same one; a request that names none is asked to authenticate.
    */
-  private chooseTenant(
-    req: PhoneRequest,
-    segments: string[],
-  ): { tenant: Tenant; segments: string[]; conflict?: string } | Refusal {
+  private chooseTenant(req: PhoneRequest, segments: string[]): Chosen | Refusal {
     const byPrefix = segments.length > 0 ? this.index.byPrefix.get(segments[0]!) : undefined;
+    const bound = req.listenerTenant !== undefined ? this.index.bySlug.get(req.listenerTenant) : undefined;
+    if (req.listenerTenant !== undefined && !bound) {
+      return { ok: false, problem: 'forbidden', message: `this listener is bound to tenant "${req.listenerTenant}", which does not exist` };
+    }
+    if (req.protocol === 'tftp') return this.chooseTftpTenant(req, segments, byPrefix, bound);
+
     const host = hostWithoutPort(req.host);
     const byHost = host ? this.index.byHost.get(host) : undefined;
-    const conflict = byPrefix && byHost && byPrefix !== byHost ? `host ${host} and path prefix "${byPrefix.pathPrefix}" name different tenants` : undefined;
-    const named = byPrefix ?? byHost;
+    const named = byPrefix ?? byHost ?? bound;
+    const conflict =
+      byPrefix && byHost && byPrefix !== byHost
+        ? `host ${host} and path prefix "${byPrefix.pathPrefix}" name different tenants`
+        : bound && named !== bound
+          ? `this listener serves tenant "${bound.slug}" only`
+          : undefined;
     const username = req.credentials?.kind === 'password' ? req.credentials.username : req.credentials?.answer.username;
-    const byUser = username !== undefined ? this.index.byUsername.get(username) : undefined;
+    const byUser = username !== undefined ? (this.index.byUsername.get(username) ?? this.factoryTenant(username)) : undefined;
     const tenant = named ?? byUser;
     if (!tenant) return { ok: false, problem: 'unauthenticated', message: 'credentials required' };
     return { tenant, segments: byPrefix ? segments.slice(1) : segments, ...(conflict ? { conflict } : {}) };
   }
 
+  /**
+   * The factory login names no tenant by itself: it opens the one tenant that accepts it. With
+   * several, phones must name theirs by path prefix, host name or a listener bound to it.
+   */
+  private factoryTenant(username: string): Tenant | undefined {
+    return username === FACTORY_LOGIN && this.index.factoryLogin.length === 1 ? this.index.factoryLogin[0] : undefined;
+  }
+
+  /**
+   * TFTP carries no credentials: the listener a request arrived on, or else the client's subnet,
+   * names the tenant. A path prefix may repeat that tenant's prefix but never name another.
+   */
+  private chooseTftpTenant(req: PhoneRequest, segments: string[], byPrefix: Tenant | undefined, bound: Tenant | undefined): Chosen | Refusal {
+    let tenant = bound;
+    if (!tenant) {
+      const found = tenantsBySubnet(this.index, req.ip);
+      if (found.length === 0) {
+        return { ok: false, problem: 'forbidden', message: `no tenant serves TFTP to ${req.ip}: list its subnet with polyprov tenant set <slug> --tftp-subnets` };
+      }
+      if (found.length > 1) {
+        return { ok: false, problem: 'forbidden', message: `tenants ${found.map((t) => `"${t.slug}"`).join(' and ')} both list ${req.ip}'s subnet for TFTP: make one list a narrower subnet` };
+      }
+      tenant = found[0]!;
+    }
+    const conflict = byPrefix && byPrefix !== tenant ? `TFTP from ${req.ip} is served by tenant "${tenant.slug}" only` : undefined;
+    return { tenant, segments: byPrefix === tenant ? segments.slice(1) : segments, ...(conflict ? { conflict } : {}) };
+  }
+
   private async authenticate(tenant: Tenant, req: PhoneRequest): Promise<true | Refusal> {
     const deny = (message: string, staleNonce = false): Refusal => ({ ok: false, problem: 'unauthenticated', message, staleNonce });
+    if (req.protocol === 'tftp') {
+      // Chosen by listener or subnet (chooseTftpTenant); a bound listener still honours the tenant's list.
+      const subnets = this.index.tftpSubnets.get(tenant.id);
+      if (subnets && longestMatch(subnets, req.ip) < 0) {
+        return { ok: false, problem: 'forbidden', message: `${req.ip} is not in tenant "${tenant.slug}"'s TFTP subnets`, tenant: tenant.slug };
+      }
+      return true;
+    }
     const c = req.credentials;
     if (!c) return deny('credentials required');
     if (c.kind === 'password') {
+      if (tenant.factoryLogin && c.username === FACTORY_LOGIN && c.password === FACTORY_LOGIN) return true;
       if (c.username !== tenant.provUsername) return deny('wrong user name or password');
       const key = createHash('sha256').update(`${tenant.id}\0${tenant.provPasswordHash}\0${c.password}`).digest('base64');
       let check = this.verified.get(key);
@@ -374,12 +528,13 @@ export class ProvisioningCore {
       return (await check) ? true : deny('wrong user name or password');
     }
     const a = c.answer;
-    if (a.username !== tenant.provUsername || a.realm !== DIGEST_REALM) return deny('wrong user name or password');
+    const ha1 = a.username === tenant.provUsername ? tenant.provDigestHa1 : tenant.factoryLogin && a.username === FACTORY_LOGIN ? FACTORY_HA1 : undefined;
+    if (ha1 === undefined || a.realm !== DIGEST_REALM) return deny('wrong user name or password');
     if (a.uri !== req.target) return deny('digest uri does not match the request');
     if (a.algorithm && a.algorithm.toUpperCase() !== 'MD5') return deny(`digest algorithm ${a.algorithm} not supported`);
     const nonce = this.deps.nonces.check(a.nonce);
     if (nonce === 'invalid') return deny('unknown digest nonce');
-    if (!sameHex(expectedDigestResponse(tenant.provDigestHa1, c.method, a), a.response)) return deny('wrong user name or password');
+    if (!sameHex(expectedDigestResponse(ha1, c.method, a), a.response)) return deny('wrong user name or password');
     if (nonce === 'stale') return deny('digest nonce expired', true);
     return true;
   }
@@ -434,6 +589,6 @@ function macOf(cn: string | undefined): string | undefined {
   return cn && /^[0-9a-f]{12}$/i.test(cn) ? cn.toLowerCase() : undefined;
 }
 
-function notFound(tenant: string, path: string): Answer {
+function notFound(tenant: string, path: string): Refusal {
   return { ok: false, problem: 'not-found', message: `${path} does not exist`, tenant };
 }

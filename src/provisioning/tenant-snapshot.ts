@@ -1,6 +1,6 @@
 import { BUILT_IN_DEFAULTS } from '../domain/built-in-defaults.js';
 import type { PolicyLayer } from '../domain/resolve-policy.js';
-import type { Device, ModelPolicy, ScopeKind, StoredFile, Tenant, TenantPolicyData } from '../store/store.js';
+import type { Device, ModelPolicy, ScopeKind, Site, StoredFile, Tenant, TenantPolicyData } from '../store/store.js';
 
 export interface Rendered {
   body: Buffer;
@@ -18,6 +18,7 @@ export class TenantSnapshot {
   readonly modelsByName = new Map<string, ModelPolicy>();
   readonly filesByPath = new Map<string, StoredFile>();
   readonly renders = new Map<string, Rendered>();
+  readonly sitesById = new Map<number, Site>();
   private readonly siteSlugs = new Map<number, string>();
   private readonly groupSlugs = new Map<number, string>();
   private readonly params = new Map<string, Record<string, string>>();
@@ -28,7 +29,10 @@ export class TenantSnapshot {
     for (const d of data.devices) if (d.registered) this.devicesByMac.set(d.mac, d);
     for (const m of data.models) this.modelsByName.set(m.model, m);
     for (const f of data.files) this.filesByPath.set(f.path, f);
-    for (const s of data.sites) this.siteSlugs.set(s.id, s.slug);
+    for (const s of data.sites) {
+      this.siteSlugs.set(s.id, s.slug);
+      this.sitesById.set(s.id, s);
+    }
     for (const g of data.groups) this.groupSlugs.set(g.id, g.slug);
     for (const p of data.parameters) this.paramsOf(p.scope, p.scopeId, true)[p.name] = p.value;
   }

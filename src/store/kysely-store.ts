@@ -13,7 +13,7 @@
 import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { ConflictError, NotFoundError } from './errors.js';
-import type { Database, DevicesTable, FilesTable, ModelPoliciesTable, ParametersTable, PhoneLogsTable, PhoneUploadsTable, SitesTable, TenantsTable } from './schema.js';
+import type { Database, DevicesTable, FilesTable, ModelPoliciesTable, ParametersTable, PhoneLogsTable, PhoneUploadsTable, DeviceGroupsTable, TenantsTable } from './schema.js';
 import type {
   Device,
   DeviceGroup,
@@ -41,7 +41,6 @@ import type {
 type Db = Kysely<Database>;
 type Tx = Transaction<Database>;
 type TenantRow = Selectable<TenantsTable>;
-type SiteRow = Selectable<SitesTable>;
 type ModelRow = Selectable<ModelPoliciesTable>;
 type DeviceRow = Selectable<DevicesTable>;
 type ParameterDbRow = Pick<Selectable<ParametersTable>, 'scope' | 'scope_id' | 'name' | 'value'>;
@@ -161,6 +160,9 @@ export class KyselyStore implements Store {
           override_policy: input.overridePolicy ?? 'allow-all',
           override_patterns: JSON.stringify(input.overridePatterns ?? []),
           strip_disallowed_overrides: input.stripDisallowedOverrides ? 1 : 0,
+          tftp_subnets: JSON.stringify(input.tftpSubnets ?? []),
+          tftp_secrets: input.tftpSecrets ? 1 : 0,
+          factory_login: input.factoryLogin ? 1 : 0,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -201,6 +203,9 @@ export class KyselyStore implements Store {
             override_policy: patch.overridePolicy,
             override_patterns: patch.overridePatterns === undefined ? undefined : JSON.stringify(patch.overridePatterns),
             strip_disallowed_overrides: patch.stripDisallowedOverrides === undefined ? undefined : patch.stripDisallowedOverrides ? 1 : 0,
+            tftp_subnets: patch.tftpSubnets === undefined ? undefined : JSON.stringify(patch.tftpSubnets),
+            tftp_secrets: patch.tftpSecrets === undefined ? undefined : patch.tftpSecrets ? 1 : 0,
+            factory_login: patch.factoryLogin === undefined ? undefined : patch.factoryLogin ? 1 : 0,
           }),
         }))
         .where('id', '=', id)
@@ -346,6 +351,20 @@ export class KyselyStore implements Store {
   }
   deleteSite(tenantId: number, id: number): Promise<void> {
     return this.deleteGrouping('sites', 'site', tenantId, id);
+  }
+  async updateSite(tenantId: number, id: number, patch: { name?: string; tftpSubnets?: string[] }): Promise<Site> {
+    return this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      const row = await trx
+        .updateTable('sites')
+        .set(defined({ name: patch.name, tftp_subnets: patch.tftpSubnets === undefined ? undefined : JSON.stringify(patch.tftpSubnets) }))
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw new NotFoundError(`site ${id} does not exist in tenant "${tenantSlug}"`);
+      return toSite(row);
+    });
   }
 
   createGroup(tenantId: number, slug: string, name: string): Promise<DeviceGroup> {
@@ -648,8 +667,10 @@ export class KyselyStore implements Store {
     return row ? toPhoneUpload(row) : undefined;
   }
 
-  async listPhoneUploads(tenantId: number, mac: string): Promise<PhoneUpload[]> {
-    const rows = await this.db.selectFrom('phone_uploads').selectAll().where('tenant_id', '=', tenantId).where('mac', '=', mac).execute();
+  async listPhoneUploads(tenantId: number, mac?: string): Promise<PhoneUpload[]> {
+    let q = this.db.selectFrom('phone_uploads').selectAll().where('tenant_id', '=', tenantId);
+    if (mac !== undefined) q = q.where('mac', '=', mac);
+    const rows = await q.execute();
     return rows.map(toPhoneUpload).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.version - b.version));
   }
 
@@ -969,6 +990,9 @@ function toTenant(r: TenantRow, hostnames: string[]): Tenant {
     overridePolicy: r.override_policy as OverridePolicy,
     overridePatterns: parseStringArray(r.override_patterns),
     stripDisallowedOverrides: Number(r.strip_disallowed_overrides) === 1,
+    tftpSubnets: parseStringArray(r.tftp_subnets),
+    tftpSecrets: Number(r.tftp_secrets) === 1,
+    factoryLogin: Number(r.factory_login) === 1,
   };
 }
 
@@ -981,8 +1005,10 @@ function parseStringArray(json: string): string[] {
   }
 }
 
-function toSite(r: SiteRow): Site {
-  return { id: Number(r.id), tenantId: Number(r.tenant_id), slug: r.slug, name: r.name };
+function toSite(r: Selectable<DeviceGroupsTable> & { tftp_subnets?: string }): Site {
+  // Groups share this shape without the column: they carry an empty list.
+  const subnets = r.tftp_subnets;
+  return { id: Number(r.id), tenantId: Number(r.tenant_id), slug: r.slug, name: r.name, tftpSubnets: subnets ? parseStringArray(subnets) : [] };
 }
 
 function toModel(r: ModelRow): ModelPolicy {

@@ -35,6 +35,12 @@ export interface TenantsTable {
   override_patterns: Generated<string>;
   /** 0 or 1. */
   strip_disallowed_overrides: Generated<number>;
+  /** JSON array of CIDR strings: client subnets that select the tenant over TFTP. */
+  tftp_subnets: Generated<string>;
+  /** 0 or 1: files holding passwords may be read over TFTP. */
+  tftp_secrets: Generated<number>;
+  /** 0 or 1: the factory PlcmSpIp/PlcmSpIp login opens this tenant. */
+  factory_login: Generated<number>;
 }
 
 export interface TenantHostnamesTable {
@@ -43,14 +49,17 @@ export interface TenantHostnamesTable {
   tenant_id: number;
 }
 
-export interface SitesTable {
+export interface DeviceGroupsTable {
   id: Generated<number>;
   tenant_id: number;
   slug: string;
   name: string;
 }
 
-export type DeviceGroupsTable = SitesTable;
+export interface SitesTable extends DeviceGroupsTable {
+  /** JSON array of CIDR strings: the only client subnets its devices may use TFTP from (empty: no limit). */
+  tftp_subnets: Generated<string>;
+}
 
 export interface ModelPoliciesTable {
   id: Generated<number>;

@@ -39,6 +39,12 @@ export interface Tenant {
   overridePatterns: string[];
   /** Serve override files without the parameters the policy forbids (the stored upload is kept as it is). */
   stripDisallowedOverrides: boolean;
+  /** Client subnets (CIDR) that choose this tenant over TFTP, which has no credentials, and may read from it. */
+  tftpSubnets: string[];
+  /** Files holding passwords may be read over TFTP (plain text, no authentication). */
+  tftpSecrets: boolean;
+  /** The phones' factory login PlcmSpIp/PlcmSpIp opens this tenant (FTP's default). */
+  factoryLogin: boolean;
 }
 
 /** A phone log's retention settings, as a tenant holds them (see provisioning/phone-logs.ts). */
@@ -61,18 +67,24 @@ export interface NewTenant {
   overridePolicy?: OverridePolicy;
   overridePatterns?: string[];
   stripDisallowedOverrides?: boolean;
+  tftpSubnets?: string[];
+  tftpSecrets?: boolean;
+  factoryLogin?: boolean;
 }
 
 export type TenantPatch = Partial<Omit<NewTenant, 'slug'>>;
 
-export interface Site {
+export interface DeviceGroup {
   id: number;
   tenantId: number;
   slug: string;
   name: string;
 }
 
-export type DeviceGroup = Site;
+export interface Site extends DeviceGroup {
+  /** The only client subnets (CIDR) this site's devices may use TFTP from; empty: the tenant's rule alone. */
+  tftpSubnets: string[];
+}
 
 export interface ModelPolicy {
   id: number;
@@ -220,6 +232,7 @@ export interface Store {
   getSite(tenantId: number, slug: string): Promise<Site | undefined>;
   /** Devices in the site fall back to no site; the site's parameters go with it. */
   deleteSite(tenantId: number, id: number): Promise<void>;
+  updateSite(tenantId: number, id: number, patch: { name?: string; tftpSubnets?: string[] }): Promise<Site>;
 
   createGroup(tenantId: number, slug: string, name: string): Promise<DeviceGroup>;
   listGroups(tenantId: number): Promise<DeviceGroup[]>;
@@ -260,7 +273,8 @@ export interface Store {
   recordPhoneUpload(upload: Omit<PhoneUpload, 'version' | 'createdAt'>): Promise<PhoneUpload>;
   latestPhoneUpload(tenantId: number, path: string): Promise<PhoneUpload | undefined>;
   /** Every version of every file one device uploaded, by path then version. */
-  listPhoneUploads(tenantId: number, mac: string): Promise<PhoneUpload[]>;
+  /** Every version of the tenant's uploads, or one device's, ordered by path then version. */
+  listPhoneUploads(tenantId: number, mac?: string): Promise<PhoneUpload[]>;
 
   getPhoneLog(tenantId: number, path: string): Promise<PhoneLog | undefined>;
   /** The tenant's phone logs, or one device's, ordered by path. */

@@ -14,6 +14,10 @@ export function tempDir(prefix = 'polyprov-test-'): string {
 export interface ServerProcess {
   httpUrl: string;
   httpsUrl: string;
+  /** Ports of the other edges (0 when switched off). */
+  tftpPort: number;
+  ftpPort: number;
+  ftpsPort: number;
   dataDir: string;
   child: ChildProcess;
   /** Every JSON log line the server wrote so far. */
@@ -28,7 +32,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
   const dataDir = opts.dataDir ?? tempDir();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, 'serve', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--workers', '1', '--inventory-flush-ms', '50', ...(opts.args ?? [])],
+    ['--import', 'tsx', MAIN, 'serve', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--tftp-port', '0', '--ftp-port', '0', '--ftps-port', '0', '--workers', '1', '--inventory-flush-ms', '50', ...(opts.args ?? [])],
     { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: Record<string, unknown>[] = [];
@@ -36,7 +40,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const ports: Record<string, number> = {};
-  const wanted = opts.args?.includes('--no-https') ? ['http'] : opts.args?.includes('--no-http') ? ['https'] : ['http', 'https'];
+  const wanted = ['http', 'https', 'tftp', 'ftp', 'ftps'].filter((p) => !opts.args?.includes(`--no-${p}`));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       // Not left running: a server nobody holds would keep the test process alive for ever.
@@ -55,7 +59,8 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
       try {
         const rec = JSON.parse(line) as Record<string, unknown>;
         logs.push(rec);
-        if (rec.msg === 'listening') ports[rec.protocol as string] = rec.port as number;
+        // Listeners bound to one tenant come after the main one of their protocol.
+        if (rec.msg === 'listening' && !rec.tenant) ports[rec.protocol as string] = rec.port as number;
         if (wanted.every((p) => ports[p])) {
           clearTimeout(timer);
           resolve();
@@ -69,6 +74,9 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
   return {
     httpUrl: `http://127.0.0.1:${ports.http}`,
     httpsUrl: `https://127.0.0.1:${ports.https}`,
+    tftpPort: ports.tftp ?? 0,
+    ftpPort: ports.ftp ?? 0,
+    ftpsPort: ports.ftps ?? 0,
     dataDir,
     child,
     logs,

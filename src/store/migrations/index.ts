@@ -8,6 +8,7 @@ import * as m0002 from './0002-phone-uploads.js';
 import * as m0003 from './0003-phone-logs.js';
 import * as m0004 from './0004-log-retention.js';
 import * as m0005 from './0005-override-policy.js';
+import * as m0006 from './0006-network-access.js';
 
 type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0003-phone-logs': m0003,
   '0004-log-retention': m0004,
   '0005-override-policy': m0005,
+  '0006-network-access': m0006,
 };
 
 export class InCodeMigrationProvider implements MigrationProvider {
