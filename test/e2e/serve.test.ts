@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { cli, startServer, tempDir, type ServerProcess } from '../support/server-process.js';
+import { spawnSync } from 'node:child_process';
 import { curl } from '../support/curl.js';
 
 const UA = 'FileTransport PolycomVVX-VVX_450-UA/6.4.6.2163 (SN:0004f2a1b2c3) Type/Application';
@@ -31,6 +32,16 @@ describe('polyprov serve', () => {
     const config = curl(`${first.httpsUrl}/0004f2a1b2c3-polyprov.cfg`, ['--digest', '-u', `${user}:${password}`, '-A', UA]);
     assert.equal(config.status, 200);
     assert.match(config.text, /prov\.polling\.enabled="1"/);
+    // Every edge prints a URL a newcomer can use as it is.
+    const [, tftpUrl] = await waitForBanner(first, /TFTP +(tftp:\/\/127\.0\.0\.1:\d+\/)/);
+    const [, ftpUrl] = await waitForBanner(first, /FTP +(ftp:\/\/demo:[^@\s]+@127\.0\.0\.1:\d+\/)/);
+    const [, ftpsUrl] = await waitForBanner(first, /FTPS +(ftps:\/\/demo:[^@\s]+@127\.0\.0\.1:\d+\/)/);
+    assert.equal(decodeURIComponent(/:([^:@]+)@/.exec(ftpUrl!)![1]!), password);
+    for (const url of [tftpUrl!, ftpUrl!, ftpsUrl!]) {
+      const r = spawnSync('curl', ['-sS', '-k', '--max-time', '10', `${url}000000000000.cfg`], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${url}: ${r.stderr}`);
+      assert.equal(r.stdout, master.text, `${url} serves the same master as HTTP`);
+    }
     await first.stop();
 
     const second = await startServer({ dataDir, args: ['--demo'] });
@@ -67,7 +78,7 @@ describe('polyprov serve', () => {
     const r = cli(tempDir(), ['serve', '--http-port', 'eighty']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /invalid HTTP port "eighty"/);
-    const both = cli(tempDir(), ['serve', '--no-http', '--no-https']);
+    const both = cli(tempDir(), ['serve', '--no-http', '--no-https', '--no-tftp', '--no-ftp', '--no-ftps']);
     assert.equal(both.code, 1);
     assert.match(both.stderr, /nothing to serve/);
   });

@@ -20,6 +20,11 @@ export interface BootOptions {
   auth: string[];
   phone: PhoneIdentity;
   tagSerial?: boolean;
+  /**
+   * How a file is fetched, for protocols other than HTTP (TFTP, FTP): answers 200 with the bytes,
+   * 404 when the server says the file does not exist, anything else for other failures.
+   */
+  fetch?: (path: string, method: 'GET' | 'HEAD') => { status: number; body: Buffer; text: string };
 }
 
 export interface BootRequest {
@@ -57,7 +62,7 @@ export function bootPhone(opts: BootOptions): BootResult {
   const ua = userAgentOf(phone, opts.tagSerial ?? true);
   const requests: BootRequest[] = [];
   const get = (path: string, method: 'GET' | 'HEAD' = 'GET') => {
-    const r = curl(`${opts.baseUrl}/${path}`, [...opts.auth, '-A', ua, ...(method === 'HEAD' ? ['-I'] : [])]);
+    const r = opts.fetch ? opts.fetch(path, method) : curl(`${opts.baseUrl}/${path}`, [...opts.auth, '-A', ua, ...(method === 'HEAD' ? ['-I'] : [])]);
     requests.push({ method, path, status: r.status });
     return r;
   };
