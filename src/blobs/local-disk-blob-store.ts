@@ -1,5 +1,6 @@
+import { readLocalFile } from './local-file-range.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -62,7 +63,7 @@ export class LocalDiskBlobStore implements BlobStore {
   }
 
   read(key: string, range?: ByteRange): Readable {
-    return createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
+    return readLocalFile(this.pathOf(key), range);
   }
 
   async delete(key: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { readLocalFile } from './local-file-range.js';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -68,7 +68,7 @@ export class LocalDiskLogFiles implements LogFileStore {
   }
 
   read(name: string, range: ByteRange): Readable {
-    return createReadStream(this.pathOf(name), { start: range.start, end: range.end });
+    return readLocalFile(this.pathOf(name), range);
   }
 
   async truncate(name: string, length: number): Promise<void> {
