@@ -61,6 +61,8 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
     logger,
     inventory,
     nonces: new DigestNonces(await loadServerSecret(cfg.dataDir)),
+    // Half the budget at most per blob, so one image never evicts everything else.
+    blobCache: { totalBytes: cfg.blobCacheMb * 1024 * 1024, maxEntryBytes: (cfg.blobCacheMb * 1024 * 1024) / 2 },
   });
   inventory.start();
 

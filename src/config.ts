@@ -17,6 +17,8 @@ export interface ServerConfig {
   /** Implicit FTPS (TLS from the first byte); explicit FTPS (AUTH TLS) is offered on the FTP port. */
   ftps: { enabled: boolean; port: number };
   workers: number;
+  /** Recently served blobs (firmware) kept in memory per worker, in MiB; 0 turns it off. */
+  blobCacheMb: number;
   inventoryFlushMs: number;
   /** A connection that moves no byte for this long is closed: stalled uploads must not hold a worker forever. */
   idleTimeoutMs: number;
@@ -56,6 +58,7 @@ export type ConfigInput = {
   ftpPassivePorts?: string;
   ftpPassiveAddress?: string;
   workers?: string | number;
+  blobCacheMb?: string | number;
   inventoryFlushMs?: string | number;
   idleTimeoutMs?: string | number;
   logLevel?: string;
@@ -78,6 +81,7 @@ const ENV: Record<string, keyof ConfigInput> = {
   POLYPROV_FTP_PASSIVE_PORTS: 'ftpPassivePorts',
   POLYPROV_FTP_PASSIVE_ADDRESS: 'ftpPassiveAddress',
   POLYPROV_WORKERS: 'workers',
+  POLYPROV_BLOB_CACHE_MB: 'blobCacheMb',
   POLYPROV_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
   POLYPROV_LOG_LEVEL: 'logLevel',
 };
@@ -125,6 +129,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     ftp: { enabled: c.ftp ?? true, port: int('FTP port', c.ftpPort, 2121, 0, 65535), passivePorts: portRange(c.ftpPassivePorts ?? '40000-40999') },
     ftps: { enabled: c.ftps ?? true, port: int('FTPS port', c.ftpsPort, 9990, 0, 65535) },
     workers: int('worker count', c.workers, Math.min(availableParallelism(), 8), 1, 64),
+    blobCacheMb: int('blob cache size (MiB)', c.blobCacheMb, 256, 0, 1024 * 1024),
     inventoryFlushMs: int('inventory flush interval', c.inventoryFlushMs, 1000, 10, 600_000),
     idleTimeoutMs: int('idle timeout', c.idleTimeoutMs, 60_000, 100, 3_600_000),
     logLevel: c.logLevel ?? 'info',

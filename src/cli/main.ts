@@ -42,6 +42,7 @@ program
   .option('--ftp-passive-address <ipv4>', 'address given in PASV replies when phones reach the server through NAT (default: the address the phone connected to)')
   .option('--request-client-cert', 'ask phones for their device certificate (read and logged, not yet enforced)')
   .option('--workers <n>', 'worker processes (default: one per core, at most 8)')
+  .option('--blob-cache-mb <MiB>', 'recently served files (firmware) kept in memory per worker (env POLYPROV_BLOB_CACHE_MB; default 256; 0: off)')
   .option('--inventory-flush-ms <ms>', 'how often device inventory is written (default 1000)')
   .option('--idle-timeout-ms <ms>', 'close connections that move no byte for this long, e.g. stalled uploads (env POLYPROV_IDLE_TIMEOUT_MS; default 60000)')
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (default info)')

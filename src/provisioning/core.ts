@@ -19,6 +19,7 @@ import { DEFAULT_UPLOAD_LIMITS, limitFor, readLimited, storeWholeFile, UploadToo
 import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster } from './render-files.js';
 import { hostWithoutPort, TenantIndex, tenantsBySubnet } from './tenant-index.js';
 import { listDirectory } from './list-directory.js';
+import { BlobCache, type BlobCacheLimits } from './blob-cache.js';
 import { TenantSnapshot, type Rendered } from './tenant-snapshot.js';
 
 export type Protocol = 'http' | 'https' | 'ftp' | 'ftps' | 'tftp';
@@ -113,6 +114,8 @@ export interface CoreDeps {
   nonces: DigestNonces;
   logFiles: LogFileStore;
   uploadLimits?: UploadLimits;
+  /** Recently served blobs kept in memory (none when absent or 0 bytes). */
+  blobCache?: BlobCacheLimits;
 }
 
 const MAX_VERIFIED = 10_000;
@@ -146,9 +149,11 @@ export class ProvisioningCore {
   private oddAgents = new Set<string>();
 
   private readonly limits: UploadLimits;
+  private readonly blobCache: BlobCache | undefined;
 
   constructor(private readonly deps: CoreDeps) {
     this.limits = deps.uploadLimits ?? DEFAULT_UPLOAD_LIMITS;
+    this.blobCache = deps.blobCache && deps.blobCache.totalBytes > 0 ? new BlobCache(deps.blobs, deps.blobCache, deps.logger) : undefined;
   }
 
   issueNonce(): string {
@@ -172,8 +177,10 @@ export class ProvisioningCore {
 
   /** Secret parameters a configuration file sets; scans of stored files are cached by content. */
   private async secretsOf(path: string, res: Resource): Promise<string[]> {
+    // Configuration files only: a firmware image held in memory is not text to scan.
+    if (!/\.(cfg|xml)$/i.test(path)) return [];
     if (res.kind === 'generated') return secretsIn(res.body.toString('utf8'));
-    if (!/\.(cfg|xml)$/i.test(path) || res.size > MAX_SECRET_SCAN) return [];
+    if (res.size > MAX_SECRET_SCAN) return [];
     let scan = this.secretScans.get(res.etag);
     if (!scan) {
       if (this.secretScans.size >= 1000) this.secretScans.clear();
@@ -407,7 +414,10 @@ export class ProvisioningCore {
   }
 
   private blobResource(blobKey: string, size: number, contentType: string): Resource {
-    return { kind: 'stream', size, etag: `"${blobKey.slice(0, 32)}"`, contentType, open: (range) => this.deps.blobs.read(blobKey, range) };
+    const etag = `"${blobKey.slice(0, 32)}"`;
+    const held = this.blobCache?.get(blobKey, size);
+    if (held) return { kind: 'generated', body: held, etag, contentType };
+    return { kind: 'stream', size, etag, contentType, open: (range) => this.deps.blobs.read(blobKey, range) };
   }
 
   private imageFallback(snap: TenantSnapshot, path: string) {

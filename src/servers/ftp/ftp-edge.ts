@@ -50,7 +50,9 @@ export async function startFtpEdge(core: ProvisioningCore, opts: FtpEdgeOptions)
     ...(opts.tenant ? { tenant: opts.tenant } : {}),
   };
 
-  const server = net.createServer((raw) => {
+  // No Nagle on the control channel: a reply (226 after 150) held back for the client's delayed
+  // ACK cost 44 ms per upload, measured with npm run bench:ftp.
+  const server = net.createServer({ noDelay: true }, (raw) => {
     raw.on('error', () => {});
     if (sessions.size >= maxSessions) {
       logger.warn({ protocol: opts.implicitTls ? 'ftps' : 'ftp', ip: raw.remoteAddress, sessions: sessions.size }, 'ftp session refused: too many sessions');
