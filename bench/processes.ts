@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
 // Child processes of the bench (polyprov, the baseline) and the temporary folders: every one is
@@ -84,11 +85,19 @@ export interface StartOptions {
   /** Returns the HTTP port when the line says the server is ready to accept phones. */
   readyWhen: (line: string) => number | undefined;
   timeoutMs?: number;
+  /** The program to run instead of node (a classic server used as a baseline, e.g. in.tftpd). */
+  command?: string;
+  /**
+   * For servers that print nothing when ready: the port they were told to use, and a check that
+   * answers true once they serve it. It is tried every 50 ms until it does (or the time runs out);
+   * readyWhen is then ignored.
+   */
+  probe?: { port: number; ready: () => Promise<boolean> };
 }
 
-/** Starts `node <args>` in its own process group, loopback only by its arguments, and waits until it is ready. */
+/** Starts `node <args>` (or `command <args>`) in its own process group, loopback only by its arguments, and waits until it is ready. */
 export async function startServer(opts: StartOptions): Promise<Server> {
-  const child = spawn(process.execPath, opts.args, {
+  const child = spawn(opts.command ?? process.execPath, opts.args, {
     cwd: ROOT,
     env: opts.env ?? process.env,
     // stdin stays open as a lifeline: the baseline exits when it closes (polyprov ignores it).
@@ -110,6 +119,26 @@ export async function startServer(opts: StartOptions): Promise<Server> {
       reject(new Error(`${opts.name} exited (${code ?? signal}) before it was ready; stderr:\n${stderr}`));
     };
     child.once('exit', earlyExit);
+    if (opts.probe) {
+      const { port, ready } = opts.probe;
+      let settled = false;
+      child.once('exit', () => (settled = true));
+      const attempt = (): void => {
+        if (settled) return;
+        ready().then(
+          (ok) => {
+            if (settled) return;
+            if (ok) {
+              settled = true;
+              clearTimeout(timer);
+              resolve(port);
+            } else setTimeout(attempt, 50).unref();
+          },
+          () => setTimeout(attempt, 50).unref(),
+        );
+      };
+      setTimeout(attempt, 20).unref();
+    }
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('{')) {
         try {
@@ -119,7 +148,7 @@ export async function startServer(opts: StartOptions): Promise<Server> {
           /* not JSON */
         }
       }
-      const p = opts.readyWhen(line);
+      const p = opts.probe ? undefined : opts.readyWhen(line);
       if (p !== undefined) {
         clearTimeout(timer);
         resolve(p);
@@ -148,6 +177,24 @@ export async function startServer(opts: StartOptions): Promise<Server> {
       children.delete(child);
     },
   };
+}
+
+/**
+ * `{"msg":"listening","protocol":P,"port":N}`, or polyprov's banner line `P  p://host:N/` (the
+ * banner is printed once every worker listens; the JSON line comes from each worker).
+ */
+export function listeningPort(line: string, protocol: 'http' | 'https' | 'tftp' | 'ftp' | 'ftps', acceptJson: boolean): number | undefined {
+  if (acceptJson && line.startsWith('{')) {
+    try {
+      const rec = JSON.parse(line) as { msg?: unknown; protocol?: unknown; port?: unknown };
+      if (rec.msg === 'listening' && rec.protocol === protocol && typeof rec.port === 'number') return rec.port;
+    } catch {
+      return undefined;
+    }
+  }
+  // The URL may be followed by a remark, e.g. "(no login: …)".
+  const m = new RegExp(`^\\s*${protocol.toUpperCase()}\\s+${protocol}://\\S+:(\\d+)/?(\\s|$)`).exec(line);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** `{"msg":"listening","protocol":"http","port":N}`, or polyprov's banner line `HTTP  http://host:N/`. */
@@ -185,21 +232,36 @@ interface ProcStat {
   ppid: number;
   /** user + system CPU, clock ticks */
   ticks: number;
+  /** user + system CPU of its children that have exited and been waited for, clock ticks */
+  reapedTicks: number;
 }
 
-function readStat(pid: number): ProcStat | undefined {
+function readStat(pid: number | 'self'): ProcStat | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces and parentheses: fields start after the last ')'.
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+    return { pid: pid === 'self' ? process.pid : pid, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), reapedTicks: Number(f[13]) + Number(f[14]) };
   } catch {
     return undefined;
   }
 }
 
-/** CPU seconds used so far by `root` and all its descendants (per pid), or undefined without /proc. */
-export function treeCpu(root: number): Map<number, number> | undefined {
+/**
+ * CPU seconds used so far by the child processes of this process that have exited (clients run
+ * one process per transfer, e.g. atftp or curl), or undefined without /proc.
+ */
+export function exitedChildrenCpu(): number | undefined {
+  const s = readStat('self');
+  return s ? s.reapedTicks / ticksPerSecond() : undefined;
+}
+
+/**
+ * CPU seconds used so far by `root` and all its descendants (per pid), or undefined without /proc.
+ * With `includeExited`, each process also counts its children that have exited: classic servers
+ * fork a process per transfer or session (in.tftpd, vsftpd), and those are gone by the end.
+ */
+export function treeCpu(root: number, includeExited = false): Map<number, number> | undefined {
   let pids: number[];
   try {
     pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
@@ -217,7 +279,7 @@ export function treeCpu(root: number): Map<number, number> | undefined {
   const walk = (pid: number, depth: number) => {
     const s = stats.get(pid);
     if (!s || depth > 8) return;
-    out.set(pid, s.ticks / tps);
+    out.set(pid, (s.ticks + (includeExited ? s.reapedTicks : 0)) / tps);
     for (const c of stats.values()) if (c.ppid === pid) walk(c.pid, depth + 1);
   };
   walk(root, 0);
@@ -241,4 +303,101 @@ export function cpuBetween(before: Map<number, number> | undefined, after: Map<n
   let sum = 0;
   for (const [pid, t] of after) sum += t - (before.get(pid) ?? 0);
   return sum;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client programs (atftp, curl): one process per transfer, bounded in time, killed on every exit
+// path of the bench like the servers.
+
+export interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last 64 KB of its standard output. */
+  stdout: string;
+  /** The last 8 KB of its standard error. */
+  stderr: string;
+  /** From spawn to exit. */
+  elapsedMs: number;
+  /** performance.now() at spawn and at exit. */
+  startedAt: number;
+  endedAt: number;
+  /** Killed because it ran longer than its time limit. */
+  timedOut: boolean;
+}
+
+/** Runs `command args` in its own process group; past `timeoutMs` the group is killed (and the result says so). */
+export function runCommand(command: string, args: string[], timeoutMs: number): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let exited: { code: number | null; signal: NodeJS.Signals | null; at: number } | undefined;
+    child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-65536)));
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child, 'SIGKILL');
+    }, timeoutMs);
+    let done = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null, at: number) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ code, signal, stdout, stderr, elapsedMs: at - started, startedAt: started, endedAt: at, timedOut });
+    };
+    child.once('error', (err) => {
+      stderr += `\n${err.message}`;
+      finish(null, null, performance.now());
+    });
+    // The time is taken at exit; the result waits for the output pipes to be read to their end.
+    child.once('exit', (code, signal) => (exited = { code, signal, at: performance.now() }));
+    child.once('close', () => exited && finish(exited.code, exited.signal, exited.at));
+  });
+}
+
+/**
+ * CPU seconds a server's process tree uses from now until `stop()`. Classic servers fork a process
+ * per transfer or session: `stop()` first waits (up to a second) until those are gone, so that
+ * a server that waits for its children has added their CPU to its own (vsftpd). One that does not
+ * (in.tftpd ignores SIGCHLD) is caught by sampling the tree every `sampleEveryMs`: each such
+ * process then loses the CPU of its last interval at most. Without sampling, only processes alive
+ * at the end and the children their parents waited for count.
+ */
+export function watchTreeCpu(root: number, sampleEveryMs?: number): { stop(): Promise<number | undefined> } {
+  const first = treeCpu(root, true);
+  const latest = new Map(first ?? []);
+  const sample = () => {
+    const now = treeCpu(root, true);
+    for (const [pid, t] of now ?? []) if (t > (latest.get(pid) ?? 0)) latest.set(pid, t);
+    return now;
+  };
+  const timer = sampleEveryMs ? setInterval(sample, sampleEveryMs) : undefined;
+  return {
+    async stop() {
+      for (let waited = 0; waited < 1000; waited += 20) {
+        const now = sample();
+        if (!now || [...now.keys()].every((pid) => first?.has(pid))) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (timer) clearInterval(timer);
+      sample();
+      if (!first) return undefined;
+      let used = 0;
+      for (const [pid, t] of latest) used += t - (first.get(pid) ?? 0);
+      return used;
+    },
+  };
+}
+
+/**
+ * sync(1): the files a bench just wrote go to disk before it measures, rather than the kernel's
+ * write-back landing in the middle of a measurement. Bounded; a failure only costs accuracy.
+ */
+export async function flushToDisk(): Promise<void> {
+  const r = await runCommand('sync', [], 60_000);
+  if (r.code !== 0) process.stderr.write(`  sync failed (${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`}): measuring anyway\n`);
 }
