@@ -14,3 +14,19 @@ export function workerCounts(list: string): number[] {
   if (workers.length > 4) throw new UsageError('--workers takes at most 4 counts');
   return workers;
 }
+
+/**
+ * The bench's settings from the command line, or the status `main` should return at once: 0 after
+ * printing the usage (--help), 1 after saying what is wrong with the arguments.
+ */
+export function readSettings<T>(parse: (argv: string[]) => T | 'help', usage: string): T | number {
+  try {
+    const s = parse(process.argv.slice(2));
+    if (s !== 'help') return s;
+    process.stdout.write(usage + '\n');
+    return 0;
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n(run with --help for usage)\n`);
+    return 1;
+  }
+}

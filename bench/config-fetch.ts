@@ -7,7 +7,7 @@ import { configPath, MASTER_PATH, runLoad, type Fetched, type LoadResult } from 
 import { cpuBetween, httpListeningPort, machineBusyCpu, registerTempDir, runBench, startServer, treeCpu, type Server } from './processes.js';
 import { figuresOf, renderTable, type RoundResult, type Summary, type TargetFigures } from './report.js';
 import { PASSWORD, setupTenant, USERNAME } from './setup-tenant.js';
-import { int, workerCounts } from './bench-args.js';
+import { int, workerCounts, readSettings } from './bench-args.js';
 import { BENCH_START, progress, serverEnv } from './bench-progress.js';
 
 // npm run bench [-- --devices 2000 --concurrency 64 --seconds 20 …]
@@ -158,18 +158,8 @@ interface Target {
 
 async function main(): Promise<number> {
   const began = BENCH_START;
-  let s: Settings | 'help';
-  try {
-    s = parseSettings(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).message}\n(run with --help for usage)\n`);
-    return 1;
-  }
-  if (s === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const settings = s;
+  const settings = readSettings(parseSettings, USAGE);
+  if (typeof settings === 'number') return settings;
 
   const work = mkdtempSync(join(tmpdir(), 'polyprov-bench-'));
   registerTempDir(work);

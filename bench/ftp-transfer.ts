@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { int, workerCounts } from './bench-args.js';
+import { int, workerCounts, readSettings } from './bench-args.js';
 import { BENCH_START, progress } from './bench-progress.js';
 import { startVsftpd, VSFTPD_PASSWORD, VSFTPD_USER } from './baseline-vsftpd.js';
 import { appendChunks, curlRetr, curlRetrToFile, curlTransfers, judgeCurl, retrieve, type FtpLogin } from './ftp-clients.js';
@@ -204,18 +204,8 @@ function makeChunks(count: number, bytes: number): Buffer[] {
 }
 
 async function main(): Promise<number> {
-  let s: Settings | 'help';
-  try {
-    s = parseSettings(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).message}\n(run with --help for usage)\n`);
-    return 1;
-  }
-  if (s === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const settings = s;
+  const settings = readSettings(parseSettings, USAGE);
+  if (typeof settings === 'number') return settings;
   const timeoutMs = settings.timeoutSeconds * 1000;
 
   const work = mkdtempSync(join(tmpdir(), 'polyprov-bench-ftp-'));

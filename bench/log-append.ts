@@ -9,7 +9,7 @@ import { userAgentFor, type LoadResult } from './load-generator.js';
 import { cpuBetween, httpListeningPort, machineBusyCpu, registerTempDir, ROOT, runBench, startServer, treeCpu, type Server } from './processes.js';
 import { figuresOf, OTHER_LOAD_WARNING_PERCENT, type RoundResult, type TargetFigures } from './report.js';
 import { PASSWORD, setupTenant, USERNAME } from './setup-tenant.js';
-import { int, workerCounts } from './bench-args.js';
+import { int, workerCounts, readSettings } from './bench-args.js';
 import { BENCH_START, progress, serverEnv } from './bench-progress.js';
 
 // npm run bench:append [-- --phones 50 --chunks 200 --chunk-bytes 100 …]
@@ -262,18 +262,8 @@ function sqliteSynchronous(): string {
 }
 
 async function main(): Promise<number> {
-  let s: Settings | 'help';
-  try {
-    s = parseSettings(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).message}\n(run with --help for usage)\n`);
-    return 1;
-  }
-  if (s === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const settings = s;
+  const settings = readSettings(parseSettings, USAGE);
+  if (typeof settings === 'number') return settings;
 
   if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), 'polyprov-bench-append-'));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { atftpGet, negotiatedOptions, type TftpOptions } from './atftp-client.js';
-import { int, workerCounts } from './bench-args.js';
+import { int, workerCounts, readSettings } from './bench-args.js';
 import { BENCH_START, progress } from './bench-progress.js';
 import { startTftpHpa } from './baseline-tftpd.js';
 import { setUpTenant, startPolyprov } from './polyprov-transfer-server.js';
@@ -162,18 +162,8 @@ interface Row {
 const rowKey = (caseIndex: number, clients: number) => `${caseIndex}/${clients}`;
 
 async function main(): Promise<number> {
-  let s: Settings | 'help';
-  try {
-    s = parseSettings(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).message}\n(run with --help for usage)\n`);
-    return 1;
-  }
-  if (s === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  const settings = s;
+  const settings = readSettings(parseSettings, USAGE);
+  if (typeof settings === 'number') return settings;
   const timeoutMs = settings.timeoutSeconds * 1000;
 
   const work = mkdtempSync(join(tmpdir(), 'polyprov-bench-tftp-'));

@@ -51,7 +51,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<RunningServer> {
+export interface OpenCore {
+  ctx: AdminContext;
+  core: ProvisioningCore;
+  /** Flushes what it holds when stopped: stop it before closing the store. */
+  inventory: InventoryRecorder;
+}
+
+/** Store, blobs, inventory and the provisioning core, as every edge of one process shares them. */
+export async function openCore(
+  cfg: Pick<ServerConfig, 'dataDir' | 'databaseUrl' | 'inventoryFlushMs' | 'blobCacheMb'>,
+  logger: PinoLogger,
+): Promise<OpenCore> {
   const ctx = await openAdminContext(cfg);
   const inventory = new InventoryRecorder(ctx.store, logger, { flushMs: cfg.inventoryFlushMs, maxPending: 1000 });
   const core = new ProvisioningCore({
@@ -65,6 +76,11 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
     blobCache: { totalBytes: cfg.blobCacheMb * 1024 * 1024, maxEntryBytes: (cfg.blobCacheMb * 1024 * 1024) / 2 },
   });
   inventory.start();
+  return { ctx, core, inventory };
+}
+
+export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<RunningServer> {
+  const { ctx, core, inventory } = await openCore(cfg, logger);
 
   const edges: { protocol: 'http' | 'https'; app: ReturnType<typeof buildHttpEdge>; port: number }[] = [];
   if (cfg.http.enabled) {

@@ -1006,9 +1006,9 @@ function parseStringArray(json: string): string[] {
 }
 
 function toSite(r: Selectable<DeviceGroupsTable> & { tftp_subnets?: string }): Site {
-  // Groups share this shape without the column: they carry an empty list.
-  const subnets = r.tftp_subnets;
-  return { id: Number(r.id), tenantId: Number(r.tenant_id), slug: r.slug, name: r.name, tftpSubnets: subnets ? parseStringArray(subnets) : [] };
+  const base = { id: Number(r.id), tenantId: Number(r.tenant_id), slug: r.slug, name: r.name };
+  // Groups share the code but not the column: their rows come back as plain DeviceGroups.
+  return (r.tftp_subnets === undefined ? base : { ...base, tftpSubnets: parseStringArray(r.tftp_subnets) }) as Site;
 }
 
 function toModel(r: ModelRow): ModelPolicy {

@@ -313,7 +313,11 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       const hq = await store.createSite(a.id, 'hq', 'Headquarters');
       await store.createSite(a.id, 'branch', 'Branch');
       const bhq = await store.createSite(b.id, 'hq', 'Beta HQ');
-      assert.deepEqual(hq, { id: hq.id, tenantId: a.id, slug: 'hq', name: 'Headquarters' });
+      assert.deepEqual(hq, { id: hq.id, tenantId: a.id, slug: 'hq', name: 'Headquarters', tftpSubnets: [] });
+      const narrowed = await store.updateSite(a.id, hq.id, { tftpSubnets: ['10.1.5.0/24'] });
+      assert.deepEqual(narrowed.tftpSubnets, ['10.1.5.0/24']);
+      assert.deepEqual((await store.getSite(a.id, 'hq'))?.tftpSubnets, ['10.1.5.0/24']);
+      await store.updateSite(a.id, hq.id, { tftpSubnets: [] });
       assert.deepEqual(await store.getSite(a.id, 'hq'), hq);
       assert.equal(await store.getSite(a.id, 'nope'), undefined);
       assert.deepEqual(

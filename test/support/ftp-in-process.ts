@@ -1,14 +1,9 @@
 import { rmSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import type { AdminContext } from '../../src/admin/admin-context.js';
 import { addTenant } from '../../src/admin/tenants.js';
-import { loadServerSecret, openAdminContext } from '../../src/app.js';
-import { ProvisioningCore } from '../../src/provisioning/core.js';
-import { DigestNonces } from '../../src/provisioning/credentials.js';
-import { InventoryRecorder } from '../../src/provisioning/inventory-recorder.js';
 import { startFtpEdge, type FtpEdgeOptions, type RunningFtpEdge } from '../../src/servers/ftp/ftp-edge.js';
 import { loadTlsMaterial } from '../../src/servers/http/tls-material.js';
+import { startInProcessCore } from './in-process-core.js';
 import { tempDir } from './server-process.js';
 
 export const IN_PROCESS_PASSWORD = 'acme-in-process-1';
@@ -39,27 +34,9 @@ export interface InProcessFtp {
  * a session cap, an IPv6 listener).
  */
 export async function startInProcessFtp(opts: Partial<Omit<FtpEdgeOptions, 'logger'>> = {}): Promise<InProcessFtp> {
-  const dataDir = tempDir();
-  const ctx = await openAdminContext({ dataDir });
+  const base = await startInProcessCore();
+  const { ctx, core, logger, logs } = base;
   await addTenant(ctx, 'acme', { password: IN_PROCESS_PASSWORD });
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  const logger = pino({ level: 'debug' }, sink);
-  const inventory = new InventoryRecorder(ctx.store, logger, { flushMs: 50, maxPending: 1000 });
-  const core = new ProvisioningCore({
-    store: ctx.store,
-    blobs: ctx.blobs,
-    logFiles: ctx.logFiles,
-    logger,
-    inventory,
-    nonces: new DigestNonces(await loadServerSecret(dataDir)),
-  });
-  inventory.start();
   const tls = await testTls();
   const edge = await startFtpEdge(core, {
     logger,
@@ -77,9 +54,7 @@ export async function startInProcessFtp(opts: Partial<Omit<FtpEdgeOptions, 'logg
     logs,
     async close() {
       await edge.close();
-      await inventory.stop();
-      await ctx.store.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await base.close();
     },
   };
 }

@@ -1,13 +1,7 @@
-import { rmSync } from 'node:fs';
-import { pino, type Logger } from 'pino';
-import { Writable } from 'node:stream';
 import type { AdminContext } from '../../src/admin/admin-context.js';
-import { loadServerSecret, openAdminContext } from '../../src/app.js';
-import { ProvisioningCore } from '../../src/provisioning/core.js';
-import { DigestNonces } from '../../src/provisioning/credentials.js';
-import { InventoryRecorder } from '../../src/provisioning/inventory-recorder.js';
+import type { ProvisioningCore } from '../../src/provisioning/core.js';
 import { startTftpEdge, type RunningTftpEdge, type TftpEdgeOptions } from '../../src/servers/tftp/tftp-edge.js';
-import { tempDir } from './server-process.js';
+import { startInProcessCore } from './in-process-core.js';
 
 /**
  * The real store, blob store and core, built the way src/app.ts runServer builds them, with a TFTP
@@ -25,42 +19,21 @@ export interface InProcessTftp {
 }
 
 export async function inProcessTftp(): Promise<InProcessTftp> {
-  const dataDir = tempDir();
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger: Logger = pino({ level: 'debug' }, sink);
-  const ctx = await openAdminContext({ dataDir });
-  const inventory = new InventoryRecorder(ctx.store, logger, { flushMs: 50, maxPending: 1000 });
-  const core = new ProvisioningCore({
-    store: ctx.store,
-    blobs: ctx.blobs,
-    logFiles: ctx.logFiles,
-    logger,
-    inventory,
-    nonces: new DigestNonces(await loadServerSecret(dataDir)),
-  });
-  inventory.start();
+  const base = await startInProcessCore();
   const edges: RunningTftpEdge[] = [];
   return {
-    ctx,
-    core,
-    dataDir,
-    logs,
+    ctx: base.ctx,
+    core: base.core,
+    dataDir: base.dataDir,
+    logs: base.logs,
     async startEdge(opts) {
-      const edge = await startTftpEdge(core, { logger, host: '127.0.0.1', port: 0, maxTransfers: 16, ...opts });
+      const edge = await startTftpEdge(base.core, { logger: base.logger, host: '127.0.0.1', port: 0, maxTransfers: 16, ...opts });
       edges.push(edge);
       return edge;
     },
     async close() {
       await Promise.all(edges.map((e) => e.close()));
-      await inventory.stop();
-      await ctx.store.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await base.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { BlockSource } from './block-source.js';
 import { encodeError, ERR_ILLEGAL, ERR_NOT_DEFINED, OP_ACK, OP_ERROR } from './packet.js';
-import type { Outcome, TransferLink } from './transfer-link.js';
+import { attachTransfer, type Outcome, type TransferLink } from './transfer-link.js';
 
 /**
  * Sends one file (RRQ): a window of `windowsize` blocks (1 = RFC 1350 lock-step), slid by each
@@ -41,16 +41,12 @@ export class ReadTransfer {
     this.fullPacket = 4 + blksize;
     this.waitingForOack = oack !== null;
     this.source = new BlockSource(input, blksize, size, () => this.safely(() => this.onSourceReady()));
-    this.timer = setTimeout(() => this.safely(() => this.onTimeout()), link.retransmitMs);
-    link.socket.on('message', (msg: Buffer) => {
-      // Inline rather than through safely(): no closure per packet.
-      try {
-        this.onMessage(msg);
-      } catch (err) {
-        this.fail(err);
-      }
+    this.timer = attachTransfer(link, {
+      onMessage: (msg) => this.onMessage(msg),
+      onTimeout: () => this.onTimeout(),
+      fail: (err) => this.fail(err),
+      onSocketError: (err) => this.end('client-error', { err: err.message }, 'tftp client unreachable; transfer ended'),
     });
-    link.socket.on('error', (err: Error) => this.end('client-error', { err: err.message }, 'tftp client unreachable; transfer ended'));
   }
 
   start(): void {

@@ -15,3 +15,33 @@ export interface TransferLink {
 
 /** How a transfer ended; the edge closes the socket and frees the slot whatever it is. */
 export type Outcome = 'complete' | 'refused' | 'abandoned' | 'client-error' | 'failed' | 'aborted';
+
+/** The calls a transfer answers: attachTransfer routes its socket and its retransmission timer to them. */
+export interface TransferHandlers {
+  onMessage(msg: Buffer): void;
+  onTimeout(): void;
+  /** A fault inside the transfer: it ends that transfer, never the process or the listener. */
+  fail(err: unknown): void;
+  /** The socket itself failed (the client's port unreachable, say). */
+  onSocketError(err: Error): void;
+}
+
+/** Wires a transfer to its socket; returns its retransmission timer, armed (refresh() re-arms it). */
+export function attachTransfer(link: TransferLink, t: TransferHandlers): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    try {
+      t.onTimeout();
+    } catch (err) {
+      t.fail(err);
+    }
+  }, link.retransmitMs);
+  link.socket.on('message', (msg: Buffer) => {
+    try {
+      t.onMessage(msg);
+    } catch (err) {
+      t.fail(err);
+    }
+  });
+  link.socket.on('error', (err: Error) => t.onSocketError(err));
+  return timer;
+}

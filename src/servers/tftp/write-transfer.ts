@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { Refusal, UploadAnswer } from '../../provisioning/core.js';
 import { encodeAck, encodeError, ERR_ILLEGAL, ERR_NOT_DEFINED, OP_DATA, OP_ERROR } from './packet.js';
 import { errorForRefusal } from './refusal-error.js';
-import type { Outcome, TransferLink } from './transfer-link.js';
+import { attachTransfer, type Outcome, type TransferLink } from './transfer-link.js';
 
 /** How much the upload body may hold that the core has not read yet before ACKs wait for it. */
 const BODY_HIGH_WATER = 256 * 1024;
@@ -43,16 +43,12 @@ export class WriteTransfer {
     private readonly finished: (outcome: Outcome) => void,
   ) {
     this.lastReply = firstReply;
-    this.timer = setTimeout(() => this.safely(() => this.onTimeout()), link.retransmitMs);
-    link.socket.on('message', (msg: Buffer) => {
-      // Inline rather than through safely(): no closure per packet.
-      try {
-        this.onMessage(msg);
-      } catch (err) {
-        this.fail(err);
-      }
+    this.timer = attachTransfer(link, {
+      onMessage: (msg) => this.onMessage(msg),
+      onTimeout: () => this.onTimeout(),
+      fail: (err) => this.fail(err),
+      onSocketError: (err) => this.end('client-error', { err: err.message }, 'tftp client unreachable; upload abandoned'),
     });
-    link.socket.on('error', (err: Error) => this.end('client-error', { err: err.message }, 'tftp client unreachable; upload abandoned'));
   }
 
   start(): void {
