@@ -147,8 +147,8 @@ function printBanner(cfg: ServerConfig, listeners: Listener[], demo: DemoCredent
   const notes: Record<Listener['protocol'], string> = {
     http: '',
     https: '',
-    tftp: 'no login: the tenant is chosen by the client subnet (tenant set --tftp-subnets)',
-    ftp: 'AUTH TLS (explicit FTPS) offered',
+    tftp: "no login: the client's subnet chooses the tenant, see tenant set --tftp-subnets",
+    ftp: 'explicit FTPS with AUTH TLS too',
     ftps: 'implicit FTPS',
   };
   const lines = ['', 'polyprov is serving phones:'];
