@@ -18,7 +18,7 @@ import { appendToLog, currentLogSource, LogRefused } from './phone-logs.js';
 import { DEFAULT_UPLOAD_LIMITS, limitFor, readLimited, storeWholeFile, UploadTooLarge, type UploadLimits } from './phone-uploads.js';
 import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster } from './render-files.js';
 import { hostWithoutPort, TenantIndex, tenantsBySubnet } from './tenant-index.js';
-import { listDirectory } from './list-directory.js';
+import { directoryExists, listDirectory } from './list-directory.js';
 import { BlobCache, type BlobCacheLimits } from './blob-cache.js';
 import { TenantSnapshot, type Rendered } from './tenant-snapshot.js';
 
@@ -247,6 +247,18 @@ export class ProvisioningCore {
   async login(req: Omit<PhoneRequest, 'operation' | 'target'>): Promise<Login> {
     const admitted = await this.admit({ ...req, operation: 'read', target: '/' });
     return 'problem' in admitted ? admitted : { ok: true, tenant: admitted.snap.tenant.slug };
+  }
+
+  /**
+   * Whether a directory exists (FTP CWD), without listing it: phones change into `logs/` before
+   * every upload, and a listing there reads every log of the tenant.
+   */
+  async findDirectory(req: PhoneRequest): Promise<{ ok: true; tenant: string; path: string } | Refusal> {
+    const admitted = await this.admit(req);
+    if ('problem' in admitted) return admitted;
+    const { snap, segments } = admitted;
+    const dir = segments.join('/');
+    return directoryExists(snap, dir) ? { ok: true, tenant: snap.tenant.slug, path: dir } : notFound(snap.tenant.slug, dir || '/');
   }
 
   /** What exists in a directory of the tenant's tree (`/`, `/logs`, a folder of files). */

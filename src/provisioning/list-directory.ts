@@ -6,6 +6,14 @@ import type { TenantSnapshot } from './tenant-snapshot.js';
 
 const UPLOAD_DIRECTORIES = new Set<string>(Object.values(PHONE_DIRECTORIES));
 
+/** Whether `dir` is a folder phones can read from: the top, an upload folder or a folder of the tree. */
+export function directoryExists(snap: TenantSnapshot, dir: string): boolean {
+  if (dir === '' || UPLOAD_DIRECTORIES.has(dir)) return true;
+  const prefix = `${dir}/`;
+  for (const path of snap.filesByPath.keys()) if (path.startsWith(prefix)) return true;
+  return false;
+}
+
 /**
  * What a directory listing (FTP LIST, NLST, MLSD) shows of a tenant: the files a phone could read
  * there. At the top, the generated master, each registered device's configuration (and its own
@@ -31,16 +39,14 @@ export async function listDirectory(store: Store, snap: TenantSnapshot, dir: str
     for (const name of UPLOAD_DIRECTORIES) add({ name, kind: 'dir', size: 0, modified: tenantTime });
   }
 
-  let found = dir === '' || UPLOAD_DIRECTORIES.has(dir);
+  if (!directoryExists(snap, dir)) return undefined;
   for (const f of snap.filesByPath.values()) {
     if (!f.path.startsWith(prefix)) continue;
-    found = true;
     const rest = f.path.slice(prefix.length);
     const slash = rest.indexOf('/');
     if (slash < 0) add({ name: rest, kind: 'file', size: f.size, modified: new Date(f.createdAt) });
     else if (!entries.has(rest.slice(0, slash))) add({ name: rest.slice(0, slash), kind: 'dir', size: 0, modified: new Date(f.createdAt) });
   }
-  if (!found) return undefined;
 
   if (dir === PHONE_DIRECTORIES.log) {
     for (const log of await store.listPhoneLogs(snap.tenant.id)) {

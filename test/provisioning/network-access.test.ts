@@ -136,6 +136,9 @@ describe('listings and offsets', () => {
     const names = top.entries.map((e) => `${e.kind}:${e.name}`);
     for (const n of ['file:000000000000.cfg', 'file:0004f2000005-polyprov.cfg', 'file:sip.ld', 'file:extra.cfg', 'dir:logs', 'dir:overrides', 'dir:contacts']) assert.ok(names.includes(n), n);
     assert.equal(top.entries.find((e) => e.name === 'sip.ld')!.size, 'firmware bytes'.length);
+    for (const dir of ['/', '/logs', '/overrides']) assert.ok((await core.findDirectory(req('read', dir))).ok, dir);
+    const nowhere = await core.findDirectory(req('read', '/nowhere'));
+    assert.ok(!nowhere.ok && nowhere.problem === 'not-found');
     const missing = await core.list(req('read', '/nowhere'));
     assert.ok(!missing.ok && missing.problem === 'not-found');
     assert.equal((await core.list(req('read', '/../etc'))).ok, false);

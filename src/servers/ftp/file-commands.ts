@@ -58,8 +58,8 @@ export class FileCommands {
 
   async cwd(arg: string) {
     const path = this.path(arg);
-    const listing = await this.c.core.list(this.request('read', path));
-    if (!listing.ok) return this.refuse('CWD', path, listing);
+    const found = await this.c.core.findDirectory(this.request('read', path));
+    if (!found.ok) return this.refuse('CWD', path, found);
     this.cwdPath = path;
     this.c.reply(250, `Directory changed to ${displayPath(path)}`);
   }
