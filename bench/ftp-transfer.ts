@@ -1,7 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -11,9 +10,10 @@ import { startVsftpd, VSFTPD_PASSWORD, VSFTPD_USER } from './baseline-vsftpd.js'
 import { appendChunks, curlRetr, curlRetrToFile, curlTransfers, judgeCurl, retrieve, type FtpLogin } from './ftp-clients.js';
 import { passivePortRange } from './free-port.js';
 import { FTP_USER, PASSWORD, setUpTenant, startPolyprov } from './polyprov-transfer-server.js';
-import { flushToDisk, machineBusyCpu, registerTempDir, runBench, watchTreeCpu, type Server } from './processes.js';
+import { flushToDisk, machineBusyCpu, runBench, watchTreeCpu, type Server } from './processes.js';
 import { OTHER_LOAD_WARNING_PERCENT } from './report.js';
-import { downloadConcurrently, verify, type ConcurrentResult, type Expected } from './transfer-clients.js';
+import { makeTransferFiles } from './transfer-files.js';
+import { downloadConcurrently, verify, type ConcurrentResult } from './transfer-clients.js';
 import { FAST_TEMP, fmt, median, MiB, mibPerSecond, percentile, round, sum, table } from './transfer-report.js';
 
 // npm run bench:ftp [-- --clients 1,20 --appends 1000 --workers 1,2 --repeat 3 …]
@@ -208,20 +208,9 @@ async function main(): Promise<number> {
   if (typeof settings === 'number') return settings;
   const timeoutMs = settings.timeoutSeconds * 1000;
 
-  const work = mkdtempSync(join(tmpdir(), 'polyprov-bench-ftp-'));
-  registerTempDir(work);
-  const outDir = mkdtempSync(join(existsSync(FAST_TEMP) ? FAST_TEMP : tmpdir(), 'polyprov-bench-ftp-out-'));
-  registerTempDir(outDir);
-
   // The same files for both servers: vsftpd serves `root`, polyprov a copy in its blob store.
-  const root = join(work, 'root');
-  mkdirSync(root);
-  const size = settings.sizeMiB * MiB;
-  progress(`making a ${settings.sizeMiB} MiB file of random bytes in ${work}…`);
-  const big = randomBytes(size);
-  const expected: Expected = { size, sha256: createHash('sha256').update(big).digest('hex') };
-  writeFileSync(join(root, 'big.bin'), big);
-  writeFileSync(join(root, 'warm.bin'), randomBytes(4 * MiB));
+  const { work, outDir, tree: root, expected } = makeTransferFiles('ftp', settings.sizeMiB);
+  const size = expected.size;
   const chunks = makeChunks(settings.appends, settings.appendBytes);
   const appended = Buffer.concat(chunks);
   const warmChunks = makeChunks(20, settings.appendBytes);

@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -9,9 +9,10 @@ import { int, workerCounts, readSettings } from './bench-args.js';
 import { BENCH_START, progress } from './bench-progress.js';
 import { startTftpHpa } from './baseline-tftpd.js';
 import { setUpTenant, startPolyprov } from './polyprov-transfer-server.js';
-import { flushToDisk, registerTempDir, runBench, type Server } from './processes.js';
+import { flushToDisk, runBench, type Server } from './processes.js';
 import { OTHER_LOAD_WARNING_PERCENT } from './report.js';
-import { downloadConcurrently, type ConcurrentResult, type Expected } from './transfer-clients.js';
+import { makeTransferFiles } from './transfer-files.js';
+import { downloadConcurrently, type ConcurrentResult } from './transfer-clients.js';
 import { FAST_TEMP, fmt, intList, median, MiB, mibPerSecond, round, sum, table } from './transfer-report.js';
 
 // npm run bench:tftp [-- --clients 1,20 --workers 1,2 --repeat 3 …]
@@ -166,20 +167,9 @@ async function main(): Promise<number> {
   if (typeof settings === 'number') return settings;
   const timeoutMs = settings.timeoutSeconds * 1000;
 
-  const work = mkdtempSync(join(tmpdir(), 'polyprov-bench-tftp-'));
-  registerTempDir(work);
-  const outDir = mkdtempSync(join(existsSync(FAST_TEMP) ? FAST_TEMP : tmpdir(), 'polyprov-bench-tftp-out-'));
-  registerTempDir(outDir);
-
   // The same files for both servers: in.tftpd serves `tree`, polyprov a copy in its blob store.
-  const tree = join(work, 'tree');
-  mkdirSync(tree);
-  const size = settings.sizeMiB * MiB;
-  progress(`making a ${settings.sizeMiB} MiB file of random bytes in ${work}…`);
-  const big = randomBytes(size);
-  const expected: Expected = { size, sha256: createHash('sha256').update(big).digest('hex') };
-  writeFileSync(join(tree, 'big.bin'), big);
-  writeFileSync(join(tree, 'warm.bin'), randomBytes(4 * MiB));
+  const { work, outDir, tree, expected } = makeTransferFiles('tftp', settings.sizeMiB);
+  const size = expected.size;
   writeFileSync(join(tree, 'probe.bin'), randomBytes(8 * 1024));
   const dataDir = join(work, 'data');
   progress('setting up the polyprov tenant (polyprov tenant add, file add)…');

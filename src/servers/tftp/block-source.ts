@@ -35,7 +35,7 @@ export class BlockSource {
     input: Buffer | Readable,
     private readonly blksize: number,
     expected: number,
-    private readonly onReady: () => void,
+    onReady: () => void,
   ) {
     this.packetBytes = 4 + blksize;
     this.remaining = expected;

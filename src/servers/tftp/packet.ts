@@ -185,3 +185,8 @@ function u16(n: number): Buffer {
   b.writeUInt16BE(n, 0);
   return b;
 }
+
+/** What a peer's ERROR packet says, for the log line that ends a transfer (trusting nothing in it). */
+export function errorPacketDetail(msg: Buffer): { code: number; message: string } {
+  return { code: msg.length >= 4 ? msg.readUInt16BE(2) : -1, message: msg.toString('latin1', 4, Math.max(4, msg.indexOf(0, 4))).slice(0, 200) };
+}

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { BlockSource } from './block-source.js';
 import { encodeError, ERR_ILLEGAL, ERR_NOT_DEFINED, OP_ACK, OP_ERROR } from './packet.js';
+import { errorPacketDetail } from './packet.js';
 import { attachTransfer, type Outcome, type TransferLink } from './transfer-link.js';
 
 /**
@@ -75,7 +76,7 @@ export class ReadTransfer {
       }
       this.onAck(block);
     } else if (op === OP_ERROR) {
-      this.end('client-error', { code: msg.readUInt16BE(2), message: msg.toString('latin1', 4, Math.max(4, msg.indexOf(0, 4))).slice(0, 200) }, 'tftp client ended the transfer');
+      this.end('client-error', errorPacketDetail(msg), 'tftp client ended the transfer');
     } else {
       this.link.socket.send(encodeError(ERR_ILLEGAL, 'expected an ACK'));
       this.end('failed', { opcode: op }, 'tftp client sent a packet other than ACK; transfer ended');

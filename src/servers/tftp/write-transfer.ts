@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Refusal, UploadAnswer } from '../../provisioning/core.js';
 import { encodeAck, encodeError, ERR_ILLEGAL, ERR_NOT_DEFINED, OP_DATA, OP_ERROR } from './packet.js';
+import { errorPacketDetail } from './packet.js';
 import { errorForRefusal } from './refusal-error.js';
 import { attachTransfer, type Outcome, type TransferLink } from './transfer-link.js';
 
@@ -69,7 +70,7 @@ export class WriteTransfer {
     if (op === OP_DATA) {
       this.onData(msg);
     } else if (op === OP_ERROR) {
-      this.end('client-error', { code: msg.readUInt16BE(2), message: msg.toString('latin1', 4, Math.max(4, msg.indexOf(0, 4))).slice(0, 200) }, 'tftp client ended the upload');
+      this.end('client-error', errorPacketDetail(msg), 'tftp client ended the upload');
     } else {
       this.link.socket.send(encodeError(ERR_ILLEGAL, 'expected DATA'));
       this.end('failed', { opcode: op }, 'tftp client sent a packet other than DATA; upload abandoned');
