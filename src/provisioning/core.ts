@@ -161,9 +161,14 @@ export class ProvisioningCore {
   }
 
   /** A read (GET, HEAD, RETR, RRQ): what the path means for this tenant and device. */
-  async handle(req: PhoneRequest): Promise<Answer> {
-    const answer = await this.answer(req);
-    if (!answer.ok || req.protocol !== 'tftp') return answer;
+  handle(req: PhoneRequest): Promise<Answer> {
+    // Only TFTP pays for the secrets check: HTTP's config fetches get the answer's own promise.
+    return req.protocol === 'tftp' ? this.answer(req).then((a) => this.withoutSecrets(req, a)) : this.answer(req);
+  }
+
+  /** Over TFTP, a file that holds secrets is refused unless the tenant allows sending them. */
+  private async withoutSecrets(req: PhoneRequest, answer: Answer): Promise<Answer> {
+    if (!answer.ok) return answer;
     const tenant = this.index.bySlug.get(answer.tenant);
     if (!tenant || tenant.tftpSecrets || answer.path.startsWith(`${PHONE_DIRECTORIES.log}/`)) return answer;
     const secrets = await this.secretsOf(answer.path, answer.resource);
