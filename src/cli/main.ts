@@ -47,8 +47,11 @@ program
   .option('--idle-timeout-ms <ms>', 'close connections that move no byte for this long, e.g. stalled uploads (env POLYPROV_IDLE_TIMEOUT_MS; default 60000)')
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (default info)')
   .option('--demo', 'create a demo tenant when there is none, and print its credentials')
-  .action(async (opts, cmd: Command) => {
-    await serve({ ...cmd.optsWithGlobals(), ...opts });
+  .action(async (_opts, cmd: Command) => {
+    // Only flags given on the command line: commander fills in `true` for every --no-* switch, which
+    // would otherwise beat "tftp": false in a config file or the environment (flags > env > file).
+    const given = Object.entries(cmd.optsWithGlobals()).filter(([key]) => cmd.getOptionValueSourceWithGlobals(key) !== 'default');
+    await serve(Object.fromEntries(given));
   });
 
 registerAdminCommands(program);

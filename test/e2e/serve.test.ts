@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { cli, startServer, tempDir, type ServerProcess } from '../support/server-process.js';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { curl } from '../support/curl.js';
 
 const UA = 'FileTransport PolycomVVX-VVX_450-UA/6.4.6.2163 (SN:0004f2a1b2c3) Type/Application';
@@ -81,5 +83,14 @@ describe('polyprov serve', () => {
     const both = cli(tempDir(), ['serve', '--no-http', '--no-https', '--no-tftp', '--no-ftp', '--no-ftps']);
     assert.equal(both.code, 1);
     assert.match(both.stderr, /nothing to serve/);
+  });
+
+  test('a config file can switch edges off: a flag only wins when it is given', () => {
+    const dir = tempDir();
+    const file = join(dir, 'polyprov.json');
+    writeFileSync(file, JSON.stringify({ http: false, https: false, tftp: false, ftp: false, ftps: false }));
+    const off = cli(dir, ['serve', '--config', file]);
+    assert.equal(off.code, 1, 'commander\'s default for --no-http must not turn HTTP back on');
+    assert.match(off.stderr, /nothing to serve/);
   });
 });
