@@ -38,6 +38,14 @@ function v6ToBigint(ip: string): bigint {
   return groups.reduce((n, g) => (n << 16n) | g, 0n);
 }
 
+/**
+ * A client address as the core and the logs show it: IPv4 clients of a dual-stack listener arrive
+ * as `::ffff:a.b.c.d` and become `a.b.c.d`; anything else is kept (undefined becomes '').
+ */
+export function plainAddress(address: string | undefined): string {
+  return (address ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+}
+
 /** The address as a 128-bit number, or null when it is not an IP address. */
 export function addressNumber(ip: string): bigint | null {
   const bare = ip.replace(/%.*$/, '');
@@ -92,6 +100,15 @@ export function longestMatch(subnets: readonly Subnet[], ip: string): number {
   let best = -1;
   for (const s of subnets) if (s.bits > best && subnetContains(s, a)) best = s.bits;
   return best;
+}
+
+/** One stored subnet, or none when it no longer parses (it was validated when set). */
+export function parsedOrNone(text: string): Subnet[] {
+  try {
+    return [parseSubnet(text)];
+  } catch {
+    return [];
+  }
 }
 
 /** Parses a list (flags, config, import), refusing the whole list on the first bad entry. */

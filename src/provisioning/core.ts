@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DigestAnswer } from '../domain/http-authorization.js';
-import { longestMatch, parseSubnetList } from '../domain/ip-subnet.js';
+import { longestMatch } from '../domain/ip-subnet.js';
 import { classifyPhonePath, PHONE_DIRECTORIES, undoubledImagePath, type PhonePath } from '../domain/phone-path.js';
 import { secretsIn } from '../domain/secret-parameters.js';
 import { parseRequestPath } from '../domain/request-path.js';
@@ -364,8 +364,9 @@ export class ProvisioningCore {
   private siteRefusesTftp(snap: TenantSnapshot, req: PhoneRequest, p: PhonePath): Refusal | undefined {
     const mac = p.mac ?? this.deps.inventory.macForIp(snap.tenant.id, req.ip);
     const device = mac ? snap.devicesByMac.get(mac) : undefined;
-    const site = device?.siteId != null ? snap.sitesById.get(device.siteId) : undefined;
-    if (!site || site.tftpSubnets.length === 0 || longestMatch(parseSubnetList(site.tftpSubnets), req.ip) >= 0) return undefined;
+    const subnets = device?.siteId != null ? snap.siteTftpSubnets.get(device.siteId) : undefined;
+    if (!subnets || longestMatch(subnets, req.ip) >= 0) return undefined;
+    const site = snap.sitesById.get(device!.siteId!)!;
     this.deps.logger.warn({ tenant: snap.tenant.slug, site: site.slug, mac, ip: req.ip }, "refused over TFTP: client outside its site's subnets");
     return { ok: false, problem: 'forbidden', message: `${req.ip} is not in site "${site.slug}"'s TFTP subnets`, tenant: snap.tenant.slug };
   }

@@ -1,4 +1,4 @@
-import { longestMatch, parseSubnet, type Subnet } from '../domain/ip-subnet.js';
+import { longestMatch, parsedOrNone, type Subnet } from '../domain/ip-subnet.js';
 import type { Tenant } from '../store/store.js';
 
 /** The ways a request can name its tenant, indexed for one lookup each. Rebuilt when the store's revision moves. */
@@ -18,13 +18,7 @@ export class TenantIndex {
       this.bySlug.set(t.slug, t);
       if (t.factoryLogin) this.factoryLogin.push(t);
       // Validated when set (admin/tenants.ts); an entry that no longer parses is skipped, not fatal.
-      const subnets = t.tftpSubnets.flatMap((text) => {
-        try {
-          return [parseSubnet(text)];
-        } catch {
-          return [];
-        }
-      });
+      const subnets = t.tftpSubnets.flatMap(parsedOrNone);
       if (subnets.length) this.tftpSubnets.set(t.id, subnets);
       if (t.pathPrefix) this.byPrefix.set(t.pathPrefix, t);
       for (const h of t.hostnames) this.byHost.set(h.toLowerCase(), t);

@@ -1,4 +1,5 @@
 import { BUILT_IN_DEFAULTS } from '../domain/built-in-defaults.js';
+import { parsedOrNone, type Subnet } from '../domain/ip-subnet.js';
 import type { PolicyLayer } from '../domain/resolve-policy.js';
 import type { Device, ModelPolicy, ScopeKind, Site, StoredFile, Tenant, TenantPolicyData } from '../store/store.js';
 
@@ -19,6 +20,8 @@ export class TenantSnapshot {
   readonly filesByPath = new Map<string, StoredFile>();
   readonly renders = new Map<string, Rendered>();
   readonly sitesById = new Map<number, Site>();
+  /** Parsed once per snapshot: the TFTP allow-list of each site that has one. */
+  readonly siteTftpSubnets = new Map<number, Subnet[]>();
   private readonly siteSlugs = new Map<number, string>();
   private readonly groupSlugs = new Map<number, string>();
   private readonly params = new Map<string, Record<string, string>>();
@@ -32,6 +35,9 @@ export class TenantSnapshot {
     for (const s of data.sites) {
       this.siteSlugs.set(s.id, s.slug);
       this.sitesById.set(s.id, s);
+      // Validated when set (admin/structure.ts); an entry that no longer parses is skipped.
+      const subnets = s.tftpSubnets.flatMap((t) => parsedOrNone(t));
+      if (subnets.length) this.siteTftpSubnets.set(s.id, subnets);
     }
     for (const g of data.groups) this.groupSlugs.set(g.id, g.slug);
     for (const p of data.parameters) this.paramsOf(p.scope, p.scopeId, true)[p.name] = p.value;

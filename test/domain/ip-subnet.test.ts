@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DomainError } from '../../src/domain/domain-error.js';
-import { addressNumber, longestMatch, parseSubnet, parseSubnetList } from '../../src/domain/ip-subnet.js';
+import { addressNumber, longestMatch, parsedOrNone, parseSubnet, parseSubnetList, plainAddress } from '../../src/domain/ip-subnet.js';
 
 describe('client subnets', () => {
   test('IPv4 subnets match plain and IPv4-mapped client addresses, and nothing outside', () => {
@@ -37,5 +37,15 @@ describe('client subnets', () => {
     assert.throws(() => parseSubnet('example.com/24'), /not a subnet/);
     assert.throws(() => parseSubnet('2001:db8::/129'), /from 0 to 128/);
     assert.deepEqual(parseSubnetList(['', ' ']), []);
+  });
+
+  test('client addresses lose the IPv4-mapped prefix only; stored subnets that no longer parse are skipped', () => {
+    assert.equal(plainAddress('::ffff:10.1.2.3'), '10.1.2.3');
+    assert.equal(plainAddress('::FFFF:10.1.2.3'), '10.1.2.3');
+    assert.equal(plainAddress('::ffff:a01:203'), '::ffff:a01:203', 'hex form kept: still an IPv6 literal');
+    assert.equal(plainAddress('2001:db8::1'), '2001:db8::1');
+    assert.equal(plainAddress(undefined), '');
+    assert.deepEqual(parsedOrNone('10.0.0.0/8').map((s) => s.text), ['10.0.0.0/8']);
+    assert.deepEqual(parsedOrNone('garbage'), []);
   });
 });

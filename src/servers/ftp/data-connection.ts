@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
+import { plainAddress } from '../../domain/ip-subnet.js';
 import type { Logger } from 'pino';
 
 export interface PassiveOptions {
@@ -23,10 +24,6 @@ export class DataConnectionError extends Error {
   override name = 'DataConnectionError';
 }
 
-/** Strips the IPv4-mapped prefix that a dual-stack listener puts on IPv4 peers. */
-export function plainIp(address: string | undefined): string {
-  return (address ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-}
 
 type DataSocket = net.Socket | tls.TLSSocket;
 
@@ -94,10 +91,10 @@ export class PassiveChannel {
 
   private accept(raw: net.Socket) {
     raw.on('error', () => {});
-    if (this.closed || this.socket || plainIp(raw.remoteAddress) !== this.opts.clientIp) {
+    if (this.closed || this.socket || plainAddress(raw.remoteAddress) !== this.opts.clientIp) {
       if (!this.strangerLogged && !this.closed && !this.socket) {
         this.strangerLogged = true;
-        this.opts.logger.warn({ ip: plainIp(raw.remoteAddress), client: this.opts.clientIp, port: this.port }, 'refused a data connection from another address');
+        this.opts.logger.warn({ ip: plainAddress(raw.remoteAddress), client: this.opts.clientIp, port: this.port }, 'refused a data connection from another address');
       }
       raw.destroy();
       return;

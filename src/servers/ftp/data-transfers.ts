@@ -2,7 +2,8 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
-import { DataConnectionError, PassiveChannel, plainIp } from './data-connection.js';
+import { plainAddress } from '../../domain/ip-subnet.js';
+import { DataConnectionError, PassiveChannel } from './data-connection.js';
 
 export interface TransferSettings {
   logger: Logger;
@@ -62,7 +63,7 @@ export class DataTransfers {
   /** PASV (IPv4 only, RFC 959) or EPSV (RFC 2428: a port alone, so any address family). */
   async open(extended: boolean, arg: string): Promise<void> {
     const reply = this.session.reply.bind(this.session);
-    const local = plainIp(this.session.localAddress);
+    const local = plainAddress(this.session.localAddress);
     const family = net.isIPv4(local) ? '1' : '2';
     if (extended) {
       const a = arg.trim().toUpperCase();

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Credentials, PhoneRequest, ProvisioningCore } from '../../provisioning/core.js';
 import { parseCommand, quotePath, type LineEvent } from './command-line.js';
 import { ControlChannel } from './control-channel.js';
-import { plainIp } from './data-connection.js';
+import { plainAddress } from '../../domain/ip-subnet.js';
 import { DataTransfers } from './data-transfers.js';
 import { FileCommands } from './file-commands.js';
 
@@ -58,7 +58,7 @@ export class FtpSession {
     private readonly s: SessionSettings,
   ) {
     this.done = new Promise((r) => (this.finish = r));
-    this.ip = plainIp(raw.remoteAddress);
+    this.ip = plainAddress(raw.remoteAddress);
     this.channel = new ControlChannel(raw, s.idleTimeoutMs, {
       onLine: (ev) => this.onLine(ev),
       onIdle: () => this.onIdle(),

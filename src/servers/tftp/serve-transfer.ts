@@ -1,7 +1,7 @@
 import type { RemoteInfo, SocketType } from 'node:dgram';
 import type { Logger } from 'pino';
 import type { PhoneRequest, ProvisioningCore, Refusal } from '../../provisioning/core.js';
-import { clientIp } from './client-ip.js';
+import { plainAddress } from '../../domain/ip-subnet.js';
 import { negotiate } from './options.js';
 import { encodeAck, encodeError, encodeOack, ERR_ACCESS, ERR_OPTION, OP_RRQ, type RequestPacket } from './packet.js';
 import { ReadTransfer } from './read-transfer.js';
@@ -33,7 +33,7 @@ export interface TransferControl {
  * read or write transfer. Resolves once the transfer has ended and its socket is closed.
  */
 export async function serveTransfer(ctx: ServeContext, request: RequestPacket, from: RemoteInfo, control: TransferControl): Promise<void> {
-  const ip = clientIp(from.address);
+  const ip = plainAddress(from.address);
   const log = ctx.logger.child({ protocol: 'tftp', ip, file: request.filename.slice(0, 300) });
   const operation = request.opcode === OP_RRQ ? 'read' : 'write';
   const socket = await openTransferSocket(ctx.type, ctx.host, from);

@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type SocketType } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { ProvisioningCore } from '../../provisioning/core.js';
-import { clientIp } from './client-ip.js';
+import { plainAddress } from '../../domain/ip-subnet.js';
 import {
   decodePacket,
   encodeError,
@@ -82,7 +82,7 @@ export async function startTftpEdge(core: ProvisioningCore, opts: TftpEdgeOption
     if (replyGate.allow(to.address)) listener.send(packet, to.port, to.address);
   };
   const noteGarbage = (to: RemoteInfo, reason: string) => {
-    if (logGate.allow(to.address)) logger.info({ protocol: 'tftp', ip: clientIp(to.address), port: to.port, reason }, 'tftp bad packet');
+    if (logGate.allow(to.address)) logger.info({ protocol: 'tftp', ip: plainAddress(to.address), port: to.port, reason }, 'tftp bad packet');
   };
 
   const onPacket = (msg: Buffer, from: RemoteInfo) => {
@@ -113,7 +113,7 @@ export async function startTftpEdge(core: ProvisioningCore, opts: TftpEdgeOption
     // A client repeats its request when the first answer is slow: that transfer is under way.
     if (active.has(key)) return;
     if (active.size >= opts.maxTransfers) {
-      if (logGate.allow('busy')) logger.warn({ protocol: 'tftp', transfers: active.size, ip: clientIp(from.address) }, 'tftp busy: request turned away');
+      if (logGate.allow('busy')) logger.warn({ protocol: 'tftp', transfers: active.size, ip: plainAddress(from.address) }, 'tftp busy: request turned away');
       reply(encodeError(ERR_NOT_DEFINED, 'server busy, retry'), from);
       return;
     }
@@ -129,7 +129,7 @@ export async function startTftpEdge(core: ProvisioningCore, opts: TftpEdgeOption
     entry.finished = serveTransfer(ctx, request, from, control)
       .catch((err: unknown) => {
         // Out of descriptors, say: one line a second, not one per request.
-        if (logGate.allow('failed')) logger.error({ err, protocol: 'tftp', ip: clientIp(from.address), file: request.filename.slice(0, 300) }, 'tftp transfer failed');
+        if (logGate.allow('failed')) logger.error({ err, protocol: 'tftp', ip: plainAddress(from.address), file: request.filename.slice(0, 300) }, 'tftp transfer failed');
       })
       .finally(() => active.delete(key));
   };
