@@ -11,6 +11,7 @@ import { DigestNonces } from './provisioning/credentials.js';
 import { InventoryRecorder } from './provisioning/inventory-recorder.js';
 import { startFtpEdge } from './servers/ftp/ftp-edge.js';
 import { buildHttpEdge } from './servers/http/http-edge.js';
+import { loadTftpPump } from './servers/tftp/native-pump.js';
 import { startTftpEdge } from './servers/tftp/tftp-edge.js';
 import { loadTlsMaterial } from './servers/http/tls-material.js';
 import { openStore } from './store/open-store.js';
@@ -111,7 +112,10 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
       listening({ protocol: e.protocol, port: typeof addr === 'object' && addr ? addr.port : e.port });
     }
     if (cfg.tftp.enabled) {
-      const base = { logger, maxTransfers: cfg.tftp.maxTransfers };
+      const base = { logger, maxTransfers: cfg.tftp.maxTransfers, native: cfg.tftp.native };
+      if (cfg.tftp.native && !loadTftpPump()) {
+        logger.warn({ protocol: 'tftp' }, 'native TFTP pump not built (no C compiler at npm ci?): TFTP reads run in TypeScript, about half as fast lock-step; `npm rebuild polyprov` or `npm ci` with g++ and make builds it');
+      }
       const main = await startTftpEdge(core, { ...base, host: cfg.host, port: cfg.tftp.port });
       others.push(main);
       listening({ protocol: 'tftp', port: main.port });

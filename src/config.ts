@@ -12,7 +12,7 @@ export interface ServerConfig {
   publicHost?: string;
   http: { enabled: boolean; port: number };
   https: { enabled: boolean; port: number; certFile?: string; keyFile?: string; requestClientCert: boolean };
-  tftp: { enabled: boolean; port: number; maxTransfers: number; tenantListeners: TenantListener[] };
+  tftp: { enabled: boolean; port: number; maxTransfers: number; native: boolean; tenantListeners: TenantListener[] };
   ftp: { enabled: boolean; port: number; passivePorts: { min: number; max: number }; passiveAddress?: string };
   /** Implicit FTPS (TLS from the first byte); explicit FTPS (AUTH TLS) is offered on the FTP port. */
   ftps: { enabled: boolean; port: number };
@@ -48,6 +48,8 @@ export type ConfigInput = {
   tftp?: boolean;
   tftpPort?: string | number;
   tftpMaxTransfers?: string | number;
+  /** false: TFTP reads run in TypeScript even where the native pump is built. */
+  tftpNative?: boolean;
   /** `slug=[host:]port`, or objects in a config file. */
   tftpTenant?: (string | TenantListener)[];
   ftp?: boolean;
@@ -124,6 +126,7 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
       enabled: c.tftp ?? true,
       port: int('TFTP port', c.tftpPort, 6969, 0, 65535),
       maxTransfers: int('TFTP transfer limit', c.tftpMaxTransfers, 256, 1, 100_000),
+      native: c.tftpNative ?? true,
       tenantListeners: (c.tftpTenant ?? []).map(tenantListener),
     },
     ftp: { enabled: c.ftp ?? true, port: int('FTP port', c.ftpPort, 2121, 0, 65535), passivePorts: portRange(c.ftpPassivePorts ?? '40000-40999') },

@@ -33,6 +33,7 @@ program
   .option('--tftp-port <port>', 'TFTP port (env POLYPROV_TFTP_PORT; default 6969; phones expect 69, which needs privileges)')
   .option('--no-tftp', 'do not serve TFTP')
   .option('--tftp-tenant <slug=[host:]port>', "an extra TFTP listener serving one tenant only, e.g. acme=10.0.0.5:69 (repeat for several)", (v: string, prev: string[] = []) => [...prev, v])
+  .option('--no-tftp-native', 'run TFTP reads in TypeScript even where the native pump (native/tftp_pump.c) is built')
   .option('--tftp-max-transfers <n>', 'concurrent TFTP transfers per worker; more are told to retry (env POLYPROV_TFTP_MAX_TRANSFERS; default 256)')
   .option('--ftp-port <port>', 'FTP port, with AUTH TLS for explicit FTPS (env POLYPROV_FTP_PORT; default 2121; phones expect 21)')
   .option('--no-ftp', 'do not serve FTP (nor explicit FTPS)')

@@ -1,8 +1,12 @@
-import type { RemoteInfo, SocketType } from 'node:dgram';
+import type { RemoteInfo, Socket, SocketType } from 'node:dgram';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { PhoneRequest, ProvisioningCore, Refusal } from '../../provisioning/core.js';
 import { plainAddress } from '../../domain/ip-subnet.js';
-import { negotiate } from './options.js';
+import { localFileRangeOf } from '../../blobs/local-file-range.js';
+import type { TftpPump } from './native-pump.js';
+import { startNativeRead } from './native-read.js';
+import { negotiate, type TransferSettings } from './options.js';
 import { encodeAck, encodeError, encodeOack, ERR_ACCESS, ERR_OPTION, OP_RRQ, type RequestPacket } from './packet.js';
 import { ReadTransfer } from './read-transfer.js';
 import { errorForRefusal } from './refusal-error.js';
@@ -20,6 +24,8 @@ export interface ServeContext {
   tenant?: string;
   retransmitMs: number;
   retries: number;
+  /** The native data phase of reads, when built and not switched off (native-pump.ts). */
+  pump: TftpPump | null;
 }
 
 /** How the listener stops a transfer: before it started (`aborted`) or while it runs. */
@@ -36,23 +42,33 @@ export async function serveTransfer(ctx: ServeContext, request: RequestPacket, f
   const ip = plainAddress(from.address);
   const log = ctx.logger.child({ protocol: 'tftp', ip, file: request.filename.slice(0, 300) });
   const operation = request.opcode === OP_RRQ ? 'read' : 'write';
-  const socket = await openTransferSocket(ctx.type, ctx.host, from);
-  const closed = new Promise<void>((resolve) => socket.once('close', resolve));
+  // Opened when first needed: a read served natively opens its own (native/tftp_pump.c).
+  let socket: Socket | undefined;
+  let closed: Promise<void> = Promise.resolve();
+  const openSocket = async (): Promise<Socket> => {
+    if (!socket) {
+      const s = await openTransferSocket(ctx.type, ctx.host, from);
+      closed = new Promise<void>((resolve) => s.once('close', resolve));
+      socket = s;
+    }
+    return socket;
+  };
   let outcome: (o: Outcome) => void = () => {};
   const ended = new Promise<Outcome>((resolve) => (outcome = resolve));
-  const refuse = (code: number, message: string, detail: Record<string, unknown>) => {
-    socket.send(encodeError(code, message));
+  const refuse = async (code: number, message: string, detail: Record<string, unknown>) => {
+    // Synchronous once the socket is open: a write transfer refused mid-way sends before it closes.
+    (socket ?? (await openSocket())).send(encodeError(code, message));
     log.info({ operation, ...detail }, 'tftp request refused');
   };
   const refusedByCore = (r: Refusal) => {
     const e = errorForRefusal(r.problem, r.message);
-    refuse(e.code, e.message, { problem: r.problem, tenant: r.tenant, reason: r.message });
+    return refuse(e.code, e.message, { problem: r.problem, tenant: r.tenant, reason: r.message });
   };
   try {
     // close() came while this one was setting up: it never starts.
     if (control.aborted) return;
     const named = targetFromFilename(request.filename);
-    if (!named.ok) return refuse(ERR_ACCESS, named.message, { reason: named.message });
+    if (!named.ok) return await refuse(ERR_ACCESS, named.message, { reason: named.message });
     const req: PhoneRequest = {
       protocol: 'tftp',
       operation,
@@ -64,38 +80,45 @@ export async function serveTransfer(ctx: ServeContext, request: RequestPacket, f
     if (operation === 'read') {
       const answer = await ctx.core.handle(req);
       if (control.aborted) return;
-      if (!answer.ok) return refusedByCore(answer);
+      if (!answer.ok) return await refusedByCore(answer);
       const res = answer.resource;
       // A rotated log's first bytes are gone; TFTP has no ranges, so the client gets what is held.
       const heldFrom = res.kind === 'stream' ? Math.min(res.heldFrom ?? 0, res.size) : 0;
       const size = res.kind === 'stream' ? res.size - heldFrom : res.body.length;
       const agreed = negotiate(request.options, { operation, size });
-      if (!agreed.ok) return refuse(ERR_OPTION, agreed.message, { reason: agreed.message });
+      if (!agreed.ok) return await refuse(ERR_OPTION, agreed.message, { reason: agreed.message });
       const { settings } = agreed;
       const input = res.kind === 'generated' ? res.body : size === 0 ? Buffer.alloc(0) : res.open({ start: heldFrom, end: res.size - 1 });
+      const oack = agreed.oack ? encodeOack(agreed.oack) : null;
+      const source = ctx.pump ? pumpSource(input) : null;
+      if (ctx.pump && source) {
+        const native = startNativeRead(ctx.pump, { ...source, ...pumpSettings(ctx, from, settings, size), ...(oack ? { oack } : {}) }, log);
+        control.abortTransfer = () => native.abort();
+        return void (await native.ended);
+      }
       const transfer = new ReadTransfer(
-        { socket, logger: log, retransmitMs: settings.timeoutMs ?? ctx.retransmitMs, retries: ctx.retries },
+        { socket: await openSocket(), logger: log, retransmitMs: settings.timeoutMs ?? ctx.retransmitMs, retries: ctx.retries },
         input,
         size,
         settings.blksize,
         settings.windowsize,
-        agreed.oack ? encodeOack(agreed.oack) : null,
+        oack,
         outcome,
       );
       control.abortTransfer = () => transfer.abort();
       transfer.start();
     } else {
       const agreed = negotiate(request.options, { operation });
-      if (!agreed.ok) return refuse(ERR_OPTION, agreed.message, { reason: agreed.message });
+      if (!agreed.ok) return await refuse(ERR_OPTION, agreed.message, { reason: agreed.message });
       const { settings } = agreed;
       const transfer = new WriteTransfer(
-        { socket, logger: log, retransmitMs: settings.timeoutMs ?? ctx.retransmitMs, retries: ctx.retries },
+        { socket: await openSocket(), logger: log, retransmitMs: settings.timeoutMs ?? ctx.retransmitMs, retries: ctx.retries },
         settings.blksize,
         settings.windowsize,
         agreed.oack ? encodeOack(agreed.oack) : encodeAck(0),
         // Started at once: the core may refuse (tenant, path, size) before reading a byte.
         (body) => ctx.core.upload(req, body, settings.tsize),
-        refusedByCore,
+        (r) => void refusedByCore(r),
         outcome,
       );
       control.abortTransfer = () => transfer.abort();
@@ -103,7 +126,30 @@ export async function serveTransfer(ctx: ServeContext, request: RequestPacket, f
     }
     await ended;
   } finally {
-    socket.close();
+    socket?.close();
     await closed;
   }
+}
+
+/** Memory, or a local file by its path and offset (its stream is then never read); null for any other stream. */
+function pumpSource(input: Buffer | Readable): { data: Buffer; start: number } | { path: string; start: number } | null {
+  if (Buffer.isBuffer(input)) return { data: input, start: 0 };
+  const file = localFileRangeOf(input);
+  if (!file) return null;
+  input.destroy();
+  return { path: file.path, start: file.start };
+}
+
+function pumpSettings(ctx: ServeContext, from: RemoteInfo, settings: TransferSettings, size: number) {
+  return {
+    family: ctx.type === 'udp6' ? (6 as const) : (4 as const),
+    localAddress: ctx.host,
+    peerAddress: from.address,
+    peerPort: from.port,
+    size,
+    blksize: settings.blksize,
+    windowsize: settings.windowsize,
+    retransmitMs: settings.timeoutMs ?? ctx.retransmitMs,
+    retries: ctx.retries,
+  };
 }

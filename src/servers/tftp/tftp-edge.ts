@@ -17,6 +17,7 @@ import {
   OP_WRQ,
   TftpPacketError,
 } from './packet.js';
+import { loadTftpPump } from './native-pump.js';
 import { RateGate } from './rate-gate.js';
 import { serveTransfer, type ServeContext, type TransferControl } from './serve-transfer.js';
 
@@ -33,6 +34,8 @@ export interface TftpEdgeOptions {
   retransmitMs?: number;
   /** Timeouts in a row before a transfer is abandoned; default 5. */
   retries?: number;
+  /** Reads' data phase in native code when the addon is built (native-pump.ts); default true. */
+  native?: boolean;
 }
 
 export interface RunningTftpEdge {
@@ -76,7 +79,8 @@ export async function startTftpEdge(core: ProvisioningCore, opts: TftpEdgeOption
     });
   });
   listener.on('error', (err) => logger.error({ err, protocol: 'tftp' }, 'tftp listener error'));
-  const ctx: ServeContext = { core, logger, type, host: opts.host, retransmitMs, retries, ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}) };
+  const pump = opts.native === false ? null : loadTftpPump();
+  const ctx: ServeContext = { core, logger, type, host: opts.host, retransmitMs, retries, pump, ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}) };
 
   const reply = (packet: Buffer, to: RemoteInfo) => {
     if (replyGate.allow(to.address)) listener.send(packet, to.port, to.address);
