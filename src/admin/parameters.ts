@@ -1,3 +1,4 @@
+import { isServerOnlyParameter } from '../domain/firmware-policy.js';
 import { parseAssignment, validateParameterName } from '../domain/parameter.js';
 import type { ParameterRow, Scope, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
@@ -57,6 +58,9 @@ export async function setParameters(
   const values: Record<string, string> = Object.create(null);
   for (const a of assignments) {
     const { name, value } = parseAssignment(a);
+    if (isServerOnlyParameter(name)) {
+      throw new AdminError(`${name} is polyprov's own setting, not a phone parameter: set the firmware target with "polyprov firmware target set"`);
+    }
     values[name] = value;
   }
   // Loaded on first use: the catalog is only needed here, not by `serve` or the other commands.

@@ -13,7 +13,7 @@ import { printJson, printTable } from './print-table.js';
 export type Opts = Record<string, unknown>;
 
 /** Runs one admin action against the configured store and closes it, whatever happens. */
-async function withContext(cmd: Command, fn: (ctx: AdminContext, opts: Opts) => Promise<void>): Promise<void> {
+export async function withContext(cmd: Command, fn: (ctx: AdminContext, opts: Opts) => Promise<void>): Promise<void> {
   const opts = cmd.optsWithGlobals() as Opts;
   const cfg = loadConfig({ data: opts.data as string | undefined, databaseUrl: opts.databaseUrl as string | undefined, config: opts.config as string | undefined });
   const ctx = await openAdminContext(cfg);
@@ -112,7 +112,7 @@ function printTenant(t: Tenant): void {
   );
 }
 
-function scopeOptions(c: Command): Command {
+export function scopeOptions(c: Command): Command {
   return c
     .option('--model <model>', 'model policy layer, e.g. VVX_450')
     .option('--site <slug>', 'site layer')
@@ -120,7 +120,7 @@ function scopeOptions(c: Command): Command {
     .option('--device <mac>', 'device layer');
 }
 
-const selector = (o: Opts): ScopeSelector => ({
+export const selector = (o: Opts): ScopeSelector => ({
   ...(o.model !== undefined ? { model: o.model as string } : {}),
   ...(o.site !== undefined ? { site: o.site as string } : {}),
   ...(o.group !== undefined ? { group: o.group as string } : {}),

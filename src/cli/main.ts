@@ -8,6 +8,7 @@ import { registerAdminCommands } from './admin-commands.js';
 import { registerLogCommands } from './log-commands.js';
 import { registerOverrideCommands } from './override-commands.js';
 import { registerDirectoryCommands } from './directory-commands.js';
+import { registerFirmwareCommands } from './firmware-commands.js';
 import { serve } from './serve.js';
 
 const program = new Command();
@@ -59,6 +60,7 @@ registerAdminCommands(program);
 registerLogCommands(program);
 registerOverrideCommands(program);
 registerDirectoryCommands(program);
+registerFirmwareCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof AdminError || err instanceof DomainError || err instanceof ConflictError || err instanceof NotFoundError || err instanceof ConfigError) {

@@ -89,3 +89,17 @@ const PART_NUMBERS: ReadonlyMap<string, readonly string[]> = new Map<string, rea
 export function partNumbersFor(model: string): string[] {
   return [...(PART_NUMBERS.get(model) ?? [])];
 }
+
+// Built once: release imports look up every <part>.sip.ld of a split release.
+const MODELS_BY_PART: ReadonlyMap<string, readonly string[]> = (() => {
+  const byPart = new Map<string, string[]>();
+  for (const [model, parts] of PART_NUMBERS) {
+    for (const part of parts) byPart.set(part, [...(byPart.get(part) ?? []), model]);
+  }
+  return byPart;
+})();
+
+/** Models whose firmware files are named after a part number (3111-44500-001 -> VVX_500); [] when unknown. */
+export function modelsForPartNumber(part: string): string[] {
+  return [...(MODELS_BY_PART.get(part) ?? [])];
+}

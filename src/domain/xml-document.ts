@@ -8,6 +8,8 @@ export interface XmlElement {
   name: string;
   attributes: readonly (readonly [name: string, value: string])[];
   children?: readonly XmlElement[];
+  /** Character content, for elements without children (<VERSION>5.9.8</VERSION>). */
+  text?: string;
 }
 
 export interface XmlDeclaration {
@@ -34,6 +36,19 @@ export function escapeAttributeValue(value: string): string {
   return value.replace(/[&<>"'\t\n\r]/g, (char) => ATTRIBUTE_ESCAPES[char] ?? char);
 }
 
+// Character content keeps TAB and LF as they are, but a parser turns a raw CR into LF (end-of-line
+// handling); ">" is escaped as well so that "]]>" cannot occur.
+const TEXT_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '\r': '&#13;',
+};
+
+export function escapeTextContent(value: string): string {
+  return value.replace(/[&<>\r]/g, (char) => TEXT_ESCAPES[char] ?? char);
+}
+
 // ASCII subset of XML's Name production: every name polyprov writes fits it, and guarding here
 // keeps a bad name from producing a file phones cannot parse.
 const XML_NAME = /^[A-Za-z_][A-Za-z0-9._:-]*$/;
@@ -56,6 +71,23 @@ export function sanitizeComment(text: string): string {
 
 type OrderedNode = Record<string, unknown>;
 
+function textNode(element: XmlElement): OrderedNode {
+  const text = element.text ?? '';
+  // Mixed content is never needed by the files polyprov writes, and the builder's indentation
+  // would add whitespace to the text.
+  if (element.children !== undefined && element.children.length > 0) {
+    throw new DomainError(`element <${element.name}> has both text and child elements: give one or the other`);
+  }
+  const bad = findNonXmlChar(text);
+  if (bad) {
+    throw new DomainError(
+      `text of <${element.name}> contains ${codeUnitLabel(bad.char)} at position ${bad.index}, which XML files cannot carry`,
+    );
+  }
+  // The builder's own entity pass is off (see ATTRIBUTE_ESCAPES), so the text goes in escaped.
+  return { '#text': escapeTextContent(text) };
+}
+
 function toOrdered(element: XmlElement): OrderedNode {
   // No prototype, so an attribute called __proto__ would be an ordinary key.
   const attributes: Record<string, string> = Object.create(null);
@@ -75,7 +107,8 @@ function toOrdered(element: XmlElement): OrderedNode {
     attributes[name] = value;
   }
   const node: OrderedNode = {
-    [requireXmlName(element.name, 'element')]: (element.children ?? []).map(toOrdered),
+    [requireXmlName(element.name, 'element')]:
+      element.text === undefined ? (element.children ?? []).map(toOrdered) : [textNode(element)],
   };
   if (element.attributes.length > 0) node[':@'] = attributes;
   return node;

@@ -16,7 +16,9 @@ import type { InventoryRecorder } from './inventory-recorder.js';
 import type { Logger } from './logger.js';
 import { appendToLog, currentLogSource, LogRefused } from './phone-logs.js';
 import { DEFAULT_UPLOAD_LIMITS, limitFor, readLimited, storeWholeFile, UploadTooLarge, type UploadLimits } from './phone-uploads.js';
-import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster } from './render-files.js';
+import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster, masterForVersion } from './render-files.js';
+import { firmwareChoice, firmwareFolder, firmwarePath, type Requester } from './firmware-files.js';
+import { renderPhoneImagesManifest } from '../domain/phone-images-manifest.js';
 import { hostWithoutPort, TenantIndex, tenantsBySubnet } from './tenant-index.js';
 import { directoryExists, listDirectory } from './list-directory.js';
 import { BlobCache, type BlobCacheLimits } from './blob-cache.js';
@@ -242,7 +244,7 @@ export class ProvisioningCore {
         };
       }
     }
-    return this.read(snap, phonePath, ua);
+    return this.read(snap, phonePath, ua, req);
   }
 
   /**
@@ -371,7 +373,7 @@ export class ProvisioningCore {
     return { ok: false, problem: 'forbidden', message: `${req.ip} is not in site "${site.slug}"'s TFTP subnets`, tenant: snap.tenant.slug };
   }
 
-  private read(snap: TenantSnapshot, p: PhonePath, ua: PhoneUserAgent | null): Answer {
+  private read(snap: TenantSnapshot, p: PhonePath, ua: PhoneUserAgent | null, req: PhoneRequest): Answer {
     const slug = snap.tenant.slug;
     const found = (r: Rendered, path: string): Answer => ({
       ok: true,
@@ -381,11 +383,17 @@ export class ProvisioningCore {
     });
     switch (p.kind) {
       case 'master': {
-        if (p.mac === null) return found(defaultMaster(snap), '000000000000.cfg');
-        const device = snap.devicesByMac.get(p.mac);
+        const name = `${p.mac ?? '000000000000'}.cfg`;
+        const who = requester(snap, p.mac, ua);
+        const choice = firmwareChoice(snap, who);
+        if (choice?.held) {
+          this.noteHeld(snap, who, choice.held);
+          return found(masterForVersion(snap, choice.version), name);
+        }
+        if (p.mac === null) return found(defaultMaster(snap), name);
         // 404 sends the phone on to 000000000000.cfg, which is what most devices should read.
-        if (!deviceNeedsOwnMaster(device)) return notFound(slug, `${p.mac}.cfg`);
-        return found(deviceMaster(snap, device), `${p.mac}.cfg`);
+        if (!deviceNeedsOwnMaster(snap, who.device)) return notFound(slug, name);
+        return found(deviceMaster(snap, who.device), name);
       }
       case 'device-config': {
         const device = snap.devicesByMac.get(p.mac);
@@ -403,7 +411,7 @@ export class ProvisioningCore {
       case 'upload':
       case 'file': {
         const file = snap.filesByPath.get(p.path) ?? this.imageFallback(snap, p.path);
-        if (!file) return notFound(slug, p.path);
+        if (!file) return this.firmware(snap, p, ua, req) ?? notFound(slug, p.path);
         return {
           ok: true,
           tenant: slug,
@@ -412,6 +420,46 @@ export class ProvisioningCore {
         };
       }
     }
+  }
+
+  /** Firmware folders, root image names and the Check-for-Updates manifest (firmware-files.ts). */
+  private firmware(snap: TenantSnapshot, p: PhonePath & { path: string }, ua: PhoneUserAgent | null, req: PhoneRequest): Answer | undefined {
+    const who = requester(snap, p.mac, ua);
+    const fw = firmwarePath(snap, p.path.split('/'), who);
+    if (!fw) return undefined;
+    const slug = snap.tenant.slug;
+    const generated = (body: Buffer, contentType: string): Answer => ({
+      ok: true,
+      tenant: slug,
+      path: fw.path,
+      resource: { kind: 'generated', body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, contentType },
+    });
+    switch (fw.kind) {
+      case 'image':
+        return { ok: true, tenant: slug, path: fw.path, resource: this.blobResource(fw.image.blobKey, fw.image.size, 'application/octet-stream') };
+      case 'version':
+        return generated(Buffer.from(`${fw.version}\n`), 'text/plain; charset=utf-8');
+      case 'master': {
+        const r = masterForVersion(snap, fw.version);
+        return { ok: true, tenant: slug, path: fw.path, resource: { kind: 'generated', body: r.body, etag: r.etag, contentType: 'application/xml' } };
+      }
+      case 'manifest':
+        return generated(Buffer.from(phoneImagesManifest(snap, req)), 'application/xml');
+      case 'missing':
+        if (fw.held) this.noteHeld(snap, who, fw.held);
+        return notFound(slug, fw.path);
+    }
+  }
+
+  /** A refused downgrade is worth one line per device and snapshot, not one per request. */
+  private noteHeld(snap: TenantSnapshot, who: Requester, held: { running: string; target: string }): void {
+    const key = `held:${who.device?.mac ?? who.ua?.mac ?? who.model ?? '?'}`;
+    if (snap.notes.has(key)) return;
+    snap.notes.add(key);
+    this.deps.logger.warn(
+      { tenant: snap.tenant.slug, mac: who.device?.mac ?? who.ua?.mac, model: who.model, running: held.running, target: held.target },
+      'firmware downgrade refused: the phone runs a newer version than its target and stays on it (allow with firmware target set --allow-downgrade)',
+    );
   }
 
   /**
@@ -615,6 +663,22 @@ function refuseWrite(tenant: string, p: PhonePath): Refusal {
 
 function macOf(cn: string | undefined): string | undefined {
   return cn && /^[0-9a-f]{12}$/i.test(cn) ? cn.toLowerCase() : undefined;
+}
+
+/** The registered device behind a request (by the path's MAC, else the UA's), and its model. */
+function requester(snap: TenantSnapshot, pathMac: string | null, ua: PhoneUserAgent | null): Requester {
+  const mac = pathMac ?? ua?.mac;
+  const device = mac ? snap.devicesByMac.get(mac) : undefined;
+  return { device, model: (ua?.model ?? device?.model) || undefined, ua };
+}
+
+/** The library's versions, each with its folder's URL as the phone reached this server. */
+function phoneImagesManifest(snap: TenantSnapshot, req: PhoneRequest): string {
+  // The folder sits beside the manifest, so whatever tenant prefix the request used is kept.
+  const target = req.target.split(/[?#]/)[0]!;
+  const base = target.slice(0, target.lastIndexOf('/') + 1);
+  const origin = req.host && (req.protocol === 'http' || req.protocol === 'https') ? `${req.protocol}://${req.host}` : '';
+  return renderPhoneImagesManifest([...snap.releases.keys()].map((version) => ({ version, path: `${origin}${base}${firmwareFolder(version)}` })));
 }
 
 function notFound(tenant: string, path: string): Refusal {

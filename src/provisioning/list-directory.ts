@@ -32,7 +32,7 @@ export async function listDirectory(store: Store, snap: TenantSnapshot, dir: str
     const now = new Date();
     add({ name: '000000000000.cfg', kind: 'file', size: defaultMaster(snap).body.length, modified: now });
     for (const device of snap.devicesByMac.values()) {
-      if (deviceNeedsOwnMaster(device)) add({ name: `${device.mac}.cfg`, kind: 'file', size: deviceMaster(snap, device).body.length, modified: now });
+      if (deviceNeedsOwnMaster(snap, device)) add({ name: `${device.mac}.cfg`, kind: 'file', size: deviceMaster(snap, device).body.length, modified: now });
       const config = deviceConfig(snap, device.mac, device, device.model ?? undefined);
       add({ name: `${device.mac}-polyprov.cfg`, kind: 'file', size: config.body.length, modified: now });
     }

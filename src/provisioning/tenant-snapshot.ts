@@ -1,7 +1,7 @@
 import { BUILT_IN_DEFAULTS } from '../domain/built-in-defaults.js';
 import { parsedOrNone, type Subnet } from '../domain/ip-subnet.js';
 import type { PolicyLayer } from '../domain/resolve-policy.js';
-import type { Device, ModelPolicy, ScopeKind, Site, StoredFile, Tenant, TenantPolicyData } from '../store/store.js';
+import type { Device, FirmwareRelease, ModelPolicy, ScopeKind, Site, StoredFile, Tenant, TenantPolicyData } from '../store/store.js';
 
 export interface Rendered {
   body: Buffer;
@@ -19,6 +19,10 @@ export class TenantSnapshot {
   readonly modelsByName = new Map<string, ModelPolicy>();
   readonly filesByPath = new Map<string, StoredFile>();
   readonly renders = new Map<string, Rendered>();
+  /** Things logged once per snapshot (a refused downgrade per device, say). */
+  readonly notes = new Set<string>();
+  /** By version: the tenant's own release, else the global library's. */
+  readonly releases = new Map<string, FirmwareRelease>();
   readonly sitesById = new Map<number, Site>();
   /** Parsed once per snapshot: the TFTP allow-list of each site that has one. */
   readonly siteTftpSubnets = new Map<number, Subnet[]>();
@@ -40,6 +44,8 @@ export class TenantSnapshot {
       if (subnets.length) this.siteTftpSubnets.set(s.id, subnets);
     }
     for (const g of data.groups) this.groupSlugs.set(g.id, g.slug);
+    // The tenant's own releases come first, so its copy of a version hides the global one.
+    for (const r of data.firmware) if (!this.releases.has(r.version)) this.releases.set(r.version, r);
     for (const p of data.parameters) this.paramsOf(p.scope, p.scopeId, true)[p.name] = p.value;
   }
 
@@ -51,6 +57,21 @@ export class TenantSnapshot {
       if (create) this.params.set(key, rec);
     }
     return rec;
+  }
+
+  /** One parameter as the most specific layer that sets it, without resolving the rest. */
+  settingFor(name: string, device: Device | undefined, model: string | undefined): string | undefined {
+    const layers = this.layersFor(device, model);
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const v = layers[i]!.params[name];
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+
+  /** A parameter of one layer only (the tenant's, a model's…), for what the shared master file says. */
+  layerSetting(scope: ScopeKind, id: number, name: string): string | undefined {
+    return this.paramsOf(scope, id)[name];
   }
 
   /**

@@ -13,12 +13,29 @@
 import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { ConflictError, NotFoundError } from './errors.js';
-import type { Database, DevicesTable, FilesTable, ModelPoliciesTable, ParametersTable, PhoneLogsTable, PhoneUploadsTable, DeviceGroupsTable, TenantsTable } from './schema.js';
+import type {
+  Database,
+  DevicesTable,
+  FilesTable,
+  FirmwareImagesTable,
+  FirmwareReleasesTable,
+  ModelPoliciesTable,
+  ParametersTable,
+  PhoneLogsTable,
+  PhoneUploadsTable,
+  DeviceGroupsTable,
+  TenantsTable,
+} from './schema.js';
 import type {
   Device,
   DeviceGroup,
   DeviceInput,
+  FirmwareImage,
+  FirmwareImageKind,
+  FirmwareLayout,
+  FirmwareRelease,
   ModelPolicy,
+  NewFirmwareRelease,
   NewTenant,
   ParameterRow,
   Phase,
@@ -45,6 +62,8 @@ type ModelRow = Selectable<ModelPoliciesTable>;
 type DeviceRow = Selectable<DevicesTable>;
 type ParameterDbRow = Pick<Selectable<ParametersTable>, 'scope' | 'scope_id' | 'name' | 'value'>;
 type FileRow = Selectable<FilesTable>;
+type FirmwareReleaseRow = Selectable<FirmwareReleasesTable>;
+type FirmwareImageRow = Selectable<FirmwareImagesTable>;
 
 /** Default APP_FILE_PATH of a new tenant: the stock name of the UC Software application image. */
 export const DEFAULT_APP_FILE_PATH = 'sip.ld';
@@ -283,6 +302,9 @@ export class KyselyStore implements Store {
     await this.write(async (trx) => {
       await this.bumpGlobal(trx);
       // The foreign keys cascade too; deleting explicitly keeps this independent of them.
+      const releases = trx.selectFrom('firmware_releases').select('id').where('tenant_id', '=', id);
+      await trx.deleteFrom('firmware_images').where('release_id', 'in', releases).execute();
+      await trx.deleteFrom('firmware_releases').where('tenant_id', '=', id).execute();
       for (const table of ['parameters', 'files', 'devices', 'model_policies', 'sites', 'device_groups', 'tenant_hostnames'] as const) {
         await trx.deleteFrom(table).where('tenant_id', '=', id).execute();
       }
@@ -769,6 +791,7 @@ export class KyselyStore implements Store {
       const devices = await trx.selectFrom('devices').selectAll().where('tenant_id', '=', tenantId).where('registered', '=', 1).execute();
       const parameters = await trx.selectFrom('parameters').select(['scope', 'scope_id', 'name', 'value']).where('tenant_id', '=', tenantId).execute();
       const files = await trx.selectFrom('files').selectAll().where('tenant_id', '=', tenantId).execute();
+      const firmware = await firmwareOf(trx, [tenantId, GLOBAL_LIBRARY]);
       return {
         tenant: toTenant(row, hostnames),
         sites: sites.map(toSite).sort((a, b) => compare(a.slug, b.slug)),
@@ -777,7 +800,96 @@ export class KyselyStore implements Store {
         devices: devices.map(toDevice).sort((a, b) => compare(a.mac, b.mac)),
         parameters: sortParameters(parameters.map(toParameter)),
         files: files.map(toFile).sort((a, b) => compare(a.path, b.path)),
+        firmware,
       };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Firmware libraries
+
+  /**
+   * Bumps what a change to one library invalidates: the global and the tenant's revision
+   * (NotFoundError for an unknown tenant), or for the global library the global revision and every
+   * tenant's. Returns the library's name for messages.
+   */
+  private async bumpLibrary(trx: Tx, tenantId: number | null): Promise<string> {
+    if (tenantId === null) {
+      await this.bumpGlobal(trx);
+      await trx
+        .updateTable('tenants')
+        .set((eb) => ({ revision: eb('revision', '+', 1) }))
+        .execute();
+      return 'the global firmware library';
+    }
+    return `the firmware library of tenant "${await this.bump(trx, tenantId)}"`;
+  }
+
+  async addFirmwareRelease(release: NewFirmwareRelease): Promise<FirmwareRelease> {
+    const { tenantId, version } = release;
+    const key = libraryKey(tenantId);
+    const images = [...release.images].sort((a, b) => compare(a.fileName, b.fileName));
+    images.forEach((img, i) => {
+      if (!Number.isSafeInteger(img.size) || img.size < 0) throw new TypeError(`firmware ${version}, ${img.fileName}: bad size ${img.size}`);
+      if (i > 0 && images[i - 1]!.fileName === img.fileName) throw new ConflictError(`firmware ${version}: more than one image is named "${img.fileName}"`);
+    });
+    return this.write(async (trx) => {
+      const library = await this.bumpLibrary(trx, tenantId);
+      const hit = await trx.selectFrom('firmware_releases').select('id').where('scope_key', '=', key).where('version', '=', version).executeTakeFirst();
+      if (hit) throw new ConflictError(`firmware release "${version}" already exists in ${library}`);
+      const row = await trx
+        .insertInto('firmware_releases')
+        .values({
+          tenant_id: tenantId,
+          scope_key: key,
+          version,
+          layout: release.layout,
+          source: release.source,
+          created_at: new Date().toISOString(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const rows = images.map(
+        (img): FirmwareImageRow => ({
+          release_id: row.id,
+          file_name: img.fileName,
+          kind: img.kind,
+          part_number: img.partNumber,
+          models: JSON.stringify(img.models),
+          blob_key: img.blobKey,
+          size: img.size,
+        }),
+      );
+      for (const chunk of chunks(rows, INSERT_CHUNK)) await trx.insertInto('firmware_images').values(chunk).execute();
+      return toFirmwareRelease(row, rows.map(toFirmwareImage));
+    });
+  }
+
+  async listFirmwareReleases(tenantId: number | null): Promise<FirmwareRelease[]> {
+    const key = libraryKey(tenantId);
+    return this.read((trx) => firmwareOf(trx, [key]));
+  }
+
+  async getFirmwareRelease(tenantId: number | null, version: string): Promise<FirmwareRelease | undefined> {
+    const key = libraryKey(tenantId);
+    return this.read(async (trx) => {
+      const row = await trx.selectFrom('firmware_releases').selectAll().where('scope_key', '=', key).where('version', '=', version).executeTakeFirst();
+      if (!row) return undefined;
+      const images = await trx.selectFrom('firmware_images').selectAll().where('release_id', '=', row.id).execute();
+      return toFirmwareRelease(row, images.map(toFirmwareImage).sort((a, b) => compare(a.fileName, b.fileName)));
+    });
+  }
+
+  async deleteFirmwareRelease(tenantId: number | null, version: string): Promise<boolean> {
+    const key = libraryKey(tenantId);
+    return this.write(async (trx) => {
+      await this.bumpLibrary(trx, tenantId);
+      const row = await trx.selectFrom('firmware_releases').select('id').where('scope_key', '=', key).where('version', '=', version).executeTakeFirst();
+      if (!row) return false;
+      // The foreign key cascades too; explicit, as in deleteTenant.
+      await trx.deleteFrom('firmware_images').where('release_id', '=', row.id).execute();
+      await trx.deleteFrom('firmware_releases').where('id', '=', row.id).execute();
+      return true;
     });
   }
 }
@@ -866,6 +978,38 @@ export function mergeSightings(sightings: readonly Sighting[]): SightingRow[] {
     }
   }
   return [...byKey.values()].sort((a, b) => a.tenant_id - b.tenant_id || compare(a.mac, b.mac));
+}
+
+/** scope_key of the global firmware library (tenant ids start at 1). */
+const GLOBAL_LIBRARY = 0;
+
+/** A library's scope_key: the tenant id, or GLOBAL_LIBRARY for null. */
+function libraryKey(tenantId: number | null): number {
+  if (tenantId === null) return GLOBAL_LIBRARY;
+  if (!Number.isSafeInteger(tenantId) || tenantId <= 0) throw new TypeError(`bad tenant id ${String(tenantId)} for a firmware library`);
+  return tenantId;
+}
+
+/** The releases of the given libraries, library by library in the order given, each by version; images by file name. */
+async function firmwareOf(trx: Tx, keys: number[]): Promise<FirmwareRelease[]> {
+  const releases = await trx.selectFrom('firmware_releases').selectAll().where('scope_key', 'in', keys).execute();
+  if (!releases.length) return [];
+  const images = await trx
+    .selectFrom('firmware_images as i')
+    .innerJoin('firmware_releases as r', 'r.id', 'i.release_id')
+    .selectAll('i')
+    .where('r.scope_key', 'in', keys)
+    .execute();
+  const byRelease = new Map<number, FirmwareImage[]>();
+  for (const row of images) {
+    const id = Number(row.release_id);
+    const list = byRelease.get(id);
+    if (list) list.push(toFirmwareImage(row));
+    else byRelease.set(id, [toFirmwareImage(row)]);
+  }
+  return releases
+    .map((r) => toFirmwareRelease(r, (byRelease.get(Number(r.id)) ?? []).sort((a, b) => compare(a.fileName, b.fileName))))
+    .sort((a, b) => keys.indexOf(a.tenantId ?? GLOBAL_LIBRARY) - keys.indexOf(b.tenantId ?? GLOBAL_LIBRARY) || compare(a.version, b.version));
 }
 
 async function hostnamesOf(trx: Tx | Db, tenantId: number): Promise<string[]> {
@@ -1068,4 +1212,27 @@ function toPhoneUpload(r: Selectable<PhoneUploadsTable>): PhoneUpload {
 
 function toPhoneLog(r: Selectable<PhoneLogsTable>): PhoneLog {
   return { tenantId: Number(r.tenant_id), mac: r.mac, path: r.path, length: Number(r.length), base: Number(r.base), updatedAt: r.updated_at };
+}
+
+function toFirmwareRelease(r: FirmwareReleaseRow, images: FirmwareImage[]): FirmwareRelease {
+  return {
+    id: Number(r.id),
+    tenantId: r.tenant_id == null ? null : Number(r.tenant_id),
+    version: r.version,
+    layout: r.layout as FirmwareLayout,
+    source: r.source,
+    createdAt: r.created_at,
+    images,
+  };
+}
+
+function toFirmwareImage(r: FirmwareImageRow): FirmwareImage {
+  return {
+    fileName: r.file_name,
+    kind: r.kind as FirmwareImageKind,
+    partNumber: r.part_number,
+    models: parseStringArray(r.models),
+    blobKey: r.blob_key,
+    size: Number(r.size),
+  };
 }

@@ -132,6 +132,32 @@ export interface PhoneLogsTable {
   updated_at: string;
 }
 
+/** A UC Software release in a tenant's firmware library (tenant_id) or the global one (tenant_id null). */
+export interface FirmwareReleasesTable {
+  id: Generated<number>;
+  tenant_id: number | null;
+  /** tenant_id, or 0 for the global library: unique (scope_key, version), since NULLs never collide. */
+  scope_key: number;
+  version: string;
+  /** 'split' | 'combined' | 'mixed' */
+  layout: string;
+  source: string;
+  created_at: string;
+}
+
+export interface FirmwareImagesTable {
+  release_id: number;
+  file_name: string;
+  /** 'application' | 'bootrom' | 'updater' | 'dect' */
+  kind: string;
+  part_number: string | null;
+  /** JSON array of model names. */
+  models: string;
+  /** SHA-256 hex of the bytes: the key in the blob store. */
+  blob_key: string;
+  size: number;
+}
+
 export interface Database {
   revision: RevisionTable;
   tenants: TenantsTable;
@@ -144,6 +170,8 @@ export interface Database {
   files: FilesTable;
   phone_uploads: PhoneUploadsTable;
   phone_logs: PhoneLogsTable;
+  firmware_releases: FirmwareReleasesTable;
+  firmware_images: FirmwareImagesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

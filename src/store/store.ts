@@ -201,6 +201,52 @@ export interface Sighting {
   userAgent?: string;
 }
 
+/**
+ * How a UC Software release ships its application: one image per part number (`split`, e.g.
+ * `3111-44500-001.sip.ld`), one image for every model (`combined`, `sip.ld`), or both (`mixed`).
+ */
+export type FirmwareLayout = 'split' | 'combined' | 'mixed';
+
+export type FirmwareImageKind = 'application' | 'bootrom' | 'updater' | 'dect';
+
+/** One image of a firmware release. The bytes are in the blob store; the store keeps this metadata. */
+export interface FirmwareImage {
+  /** Name phones ask for, e.g. `3111-44500-001.sip.ld`, `sip.ld`. Unique within a release. */
+  fileName: string;
+  kind: FirmwareImageKind;
+  /** null for combined images. */
+  partNumber: string | null;
+  /** Models the part number belongs to ([] when unknown or combined). */
+  models: string[];
+  /** SHA-256 hex of the bytes, which is also the blob key. */
+  blobKey: string;
+  size: number;
+}
+
+/** A UC Software release in a tenant's firmware library or in the global one. */
+export interface FirmwareRelease {
+  id: number;
+  /** null: the global library, shared by every tenant. */
+  tenantId: number | null;
+  /** Unique within its library. */
+  version: string;
+  layout: FirmwareLayout;
+  /** The zip or folder it was imported from, for people. */
+  source: string;
+  createdAt: string;
+  /** Ordered by fileName. */
+  images: FirmwareImage[];
+}
+
+export interface NewFirmwareRelease {
+  /** null: the global library. */
+  tenantId: number | null;
+  version: string;
+  layout: FirmwareLayout;
+  source: string;
+  images: FirmwareImage[];
+}
+
 /** Everything the core needs to render any file of one tenant, read in one go. */
 export interface TenantPolicyData {
   tenant: Tenant;
@@ -211,6 +257,8 @@ export interface TenantPolicyData {
   devices: Device[];
   parameters: ParameterRow[];
   files: StoredFile[];
+  /** The tenant's own firmware releases, then the global library's (tenantId null), each by version. */
+  firmware: FirmwareRelease[];
 }
 
 export interface Store {
@@ -224,7 +272,7 @@ export interface Store {
   updateTenant(id: number, patch: TenantPatch): Promise<Tenant>;
   getTenantBySlug(slug: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
-  /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows). */
+  /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows, firmware releases). */
   deleteTenant(id: number): Promise<void>;
 
   createSite(tenantId: number, slug: string, name: string): Promise<Site>;
@@ -268,6 +316,19 @@ export interface Store {
   deleteFile(tenantId: number, path: string): Promise<boolean>;
 
   loadTenantPolicy(tenantId: number): Promise<TenantPolicyData>;
+
+  /**
+   * Adds a release to a tenant's library or (tenantId null) the global one; ConflictError when that
+   * library already has the version (or two images share a file name), NotFoundError for an unknown
+   * tenant. Bumps the tenant's revision, or every tenant's for the global library.
+   */
+  addFirmwareRelease(release: NewFirmwareRelease): Promise<FirmwareRelease>;
+  /** One library's releases (a tenant's own, or the global one with null), ordered by version text. */
+  listFirmwareReleases(tenantId: number | null): Promise<FirmwareRelease[]>;
+  /** One release of one library (a tenant's own, or the global one with null); never falls back to the global library. */
+  getFirmwareRelease(tenantId: number | null, version: string): Promise<FirmwareRelease | undefined>;
+  /** Returns false when there was no such release. Bumps revisions like addFirmwareRelease. */
+  deleteFirmwareRelease(tenantId: number | null, version: string): Promise<boolean>;
 
   /** Records a new version of an uploaded file (the bytes are already durable in the blob store). Does not bump revisions. */
   recordPhoneUpload(upload: Omit<PhoneUpload, 'version' | 'createdAt'>): Promise<PhoneUpload>;

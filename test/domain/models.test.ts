@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DomainError } from '../../src/domain/domain-error.js';
-import { masterTagFor, normalizeModel, partNumbersFor } from '../../src/domain/models.js';
+import { masterTagFor, modelsForPartNumber, normalizeModel, partNumbersFor } from '../../src/domain/models.js';
 
 describe('masterTagFor', () => {
   it('removes underscores', () => {
@@ -54,5 +54,33 @@ describe('partNumbersFor', () => {
   it('returns a copy the caller may change', () => {
     partNumbersFor('VVX_500').push('x');
     assert.deepEqual(partNumbersFor('VVX_500'), ['3111-44500-001']);
+  });
+});
+
+describe('modelsForPartNumber', () => {
+  it('finds the model of each fact sheet part number, including alternative assemblies', () => {
+    assert.deepEqual(modelsForPartNumber('3111-44500-001'), ['VVX_500']);
+    assert.deepEqual(modelsForPartNumber('3111-48810-001'), ['VVX_150']);
+    assert.deepEqual(modelsForPartNumber('2345-12375-001'), ['SPIP_335']);
+    assert.deepEqual(modelsForPartNumber('2345-12600-002'), ['SPIP_650']);
+    assert.deepEqual(modelsForPartNumber('2345-11500-020'), ['SPIP_501']);
+    assert.deepEqual(modelsForPartNumber('3111-19000-001'), ['SSDuo']);
+  });
+
+  it('is the reverse of partNumbersFor', () => {
+    for (const model of ['VVX_500', 'VVX_1500', 'SPIP_501', 'SSIP_4000', 'VVX_450']) {
+      for (const part of partNumbersFor(model)) assert.deepEqual(modelsForPartNumber(part), [model], part);
+    }
+  });
+
+  it('returns [] for unknown, left-out and malformed part numbers', () => {
+    for (const part of ['3111-17823-001', '3111-33215-001', '3111-66700-001', '9999-99999-999', '', ' 3111-44500-001', 'constructor', '__proto__']) {
+      assert.deepEqual(modelsForPartNumber(part), [], part);
+    }
+  });
+
+  it('returns a copy the caller may change', () => {
+    modelsForPartNumber('3111-44500-001').push('x');
+    assert.deepEqual(modelsForPartNumber('3111-44500-001'), ['VVX_500']);
   });
 });

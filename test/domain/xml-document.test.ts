@@ -1,15 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { XMLValidator } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { DomainError } from '../../src/domain/domain-error.js';
 import { parseXmlAttributes } from '../../src/domain/polycom-xml.js';
-import { escapeAttributeValue, renderXmlDocument, sanitizeComment } from '../../src/domain/xml-document.js';
+import { escapeAttributeValue, escapeTextContent, renderXmlDocument, sanitizeComment } from '../../src/domain/xml-document.js';
 
 describe('escapeAttributeValue', () => {
   it('writes markup characters and TAB/LF/CR as references', () => {
     assert.equal(escapeAttributeValue(`a&b<c>d"e'f\tg\nh\ri`), 'a&amp;b&lt;c&gt;d&quot;e&apos;f&#9;g&#10;h&#13;i');
     assert.equal(escapeAttributeValue('&amp;'), '&amp;amp;');
     assert.equal(escapeAttributeValue('plain ünï 😀'), 'plain ünï 😀');
+  });
+});
+
+describe('escapeTextContent', () => {
+  it('writes markup characters and CR as references, keeps quotes, TAB and LF', () => {
+    assert.equal(escapeTextContent(`a&b<c>d"e'f\tg\nh\ri`), `a&amp;b&lt;c&gt;d"e'f\tg\nh&#13;i`);
+    assert.equal(escapeTextContent(']]>'), ']]&gt;');
+    assert.equal(escapeTextContent('plain ünï 😀'), 'plain ünï 😀');
   });
 });
 
@@ -50,5 +58,37 @@ describe('renderXmlDocument', () => {
     assert.throws(bad({ name: 'a', attributes: [['x"y', '1']] }), DomainError);
     assert.throws(bad({ name: 'a', attributes: [['x', '1'], ['x', '2']] }), /appears twice/);
     assert.throws(bad({ name: 'a', attributes: [['x', 'a\u0001']] }), /U\+0001/);
+  });
+
+  it('writes text content on one line with its element, escaped', () => {
+    const xml = renderXmlDocument(
+      { version: '1.0', encoding: 'UTF-8' },
+      {
+        name: 'list',
+        attributes: [],
+        children: [
+          { name: 'item', attributes: [['id', '1']], text: 'a & <b> ]]> "c"' },
+          { name: 'item', attributes: [], text: '' },
+          { name: 'item', attributes: [], text: 'x/>y</z', children: [] },
+        ],
+      },
+    );
+    assert.equal(
+      xml,
+      '<?xml version="1.0" encoding="UTF-8"?>\n<list>\n  <item id="1">a &amp; &lt;b&gt; ]]&gt; "c"</item>\n  <item/>\n  <item>x/&gt;y&lt;/z</item>\n</list>\n',
+    );
+    assert.equal(XMLValidator.validate(xml), true);
+    const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, trimValues: false }).parse(xml);
+    assert.deepEqual(parsed.list.item, [{ '#text': 'a & <b> ]]> "c"', id: '1' }, '', 'x/>y</z']);
+  });
+
+  it('refuses text together with child elements, and characters XML cannot carry', () => {
+    const child = { name: 'c', attributes: [] };
+    assert.throws(
+      () => renderXmlDocument({ version: '1.0' }, { name: 'a', attributes: [], text: 'x', children: [child] }),
+      /<a> has both text and child elements/,
+    );
+    assert.throws(() => renderXmlDocument({ version: '1.0' }, { name: 'a', attributes: [], text: 'x\u0000' }), /text of <a> contains U\+0000 at position 1/);
+    assert.throws(() => renderXmlDocument({ version: '1.0' }, { name: '1a', attributes: [], text: 'x' }), DomainError);
   });
 });

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,7 +15,7 @@ import pg from 'pg';
 import { InCodeMigrationProvider } from '../../src/store/migrations/index.js';
 import { ConflictError, NotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { NewTenant, Sighting, Store, Tenant } from '../../src/store/store.js';
+import type { FirmwareImage, NewFirmwareRelease, NewTenant, Sighting, Store, Tenant } from '../../src/store/store.js';
 import { startThrowawayPostgres } from '../support/postgres.js';
 import type { ThrowawayPostgres } from '../support/postgres.js';
 
@@ -102,6 +103,15 @@ async function rejectsWith(p: Promise<unknown>, cls: typeof ConflictError | type
     if (message) assert.match((err as Error).message, message);
     return true;
   });
+}
+
+function fwImage(fileName: string, extra: Partial<FirmwareImage> = {}): FirmwareImage {
+  const blobKey = createHash('sha256').update(fileName).digest('hex');
+  return { fileName, kind: 'application', partNumber: null, models: [], blobKey, size: 1000, ...extra };
+}
+
+function fwRelease(tenantId: number | null, version: string, images: FirmwareImage[] = [fwImage('sip.ld')]): NewFirmwareRelease {
+  return { tenantId, version, layout: 'combined', source: `polycom-uc-${version}.zip`, images };
 }
 
 async function tenantRevision(store: Store, slug: string): Promise<number> {
@@ -1018,6 +1028,174 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       await store.deleteTenant(t.id);
       const again = await store.createTenant(tenantInput('acme'));
       assert.deepEqual(await store.listPhoneUploads(again.id, '0004f2000001'), []);
+    });
+
+    /** Rows of a table, counted over a connection of its own (behind the store's back). */
+    async function countRows(table: 'firmware_releases' | 'firmware_images'): Promise<number> {
+      if (backend.name === 'sqlite') {
+        const db = new BetterSqlite3(join(f.dataDir, 'polyprov.sqlite'), { readonly: true });
+        try {
+          return Number((db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n);
+        } finally {
+          db.close();
+        }
+      }
+      const c = new pg.Client({ connectionString: f.databaseUrl });
+      await c.connect();
+      try {
+        return Number((await c.query(`select count(*) as n from ${table}`)).rows[0].n);
+      } finally {
+        await c.end();
+      }
+    }
+
+    test('firmware library: add, get, list by version, delete; images round-trip ordered by file name', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const big = 5 * 1024 ** 3; // beyond 32 bits: bigint on PostgreSQL, still a number
+      const images: FirmwareImage[] = [
+        fwImage('sip.ld', { models: [] }),
+        fwImage('3111-48500-001.sip.ld', { partNumber: '3111-48500-001', models: ['VVX_500', 'VVX_501'], size: big }),
+        fwImage('3111-44500-001.bootrom.ld', { kind: 'bootrom', partNumber: '3111-44500-001', models: ['VVX_300'] }),
+        fwImage('3111-44500-001.sip.ld', { partNumber: '3111-44500-001', models: ['VVX_300'], size: 0 }),
+        fwImage('updater.ld', { kind: 'updater' }),
+        fwImage('8440.dect.ld', { kind: 'dect', models: ['"quoted"', 'ünïcode'] }),
+      ];
+      const r = await store.addFirmwareRelease({ tenantId: a.id, version: '6.4.0.1234', layout: 'mixed', source: 'uploads/UC 6.4.0.zip', images });
+      const sorted = [...images].sort((x, y) => (x.fileName < y.fileName ? -1 : 1));
+      assert.deepEqual(r, { id: r.id, tenantId: a.id, version: '6.4.0.1234', layout: 'mixed', source: 'uploads/UC 6.4.0.zip', createdAt: r.createdAt, images: sorted });
+      assert.ok(Number.isInteger(r.id) && r.id > 0);
+      assert.ok(!Number.isNaN(Date.parse(r.createdAt)));
+      assert.deepEqual(
+        r.images.map((i) => i.fileName),
+        ['3111-44500-001.bootrom.ld', '3111-44500-001.sip.ld', '3111-48500-001.sip.ld', '8440.dect.ld', 'sip.ld', 'updater.ld'],
+      );
+      const got = await store.getFirmwareRelease(a.id, '6.4.0.1234');
+      assert.deepEqual(got, r);
+      assert.strictEqual(got!.images.find((i) => i.fileName === '3111-48500-001.sip.ld')!.size, big);
+
+      const older = await store.addFirmwareRelease(fwRelease(a.id, '5.9.7.0001', []));
+      assert.deepEqual(older.images, []);
+      const newest = await store.addFirmwareRelease(fwRelease(a.id, '7.0.0'));
+      assert.deepEqual(
+        (await store.listFirmwareReleases(a.id)).map((x) => x.version),
+        ['5.9.7.0001', '6.4.0.1234', '7.0.0'],
+      );
+      assert.deepEqual((await store.listFirmwareReleases(a.id))[1], r, 'list carries the images too');
+      assert.deepEqual((await store.listFirmwareReleases(a.id))[0]!.images, []);
+      assert.deepEqual(await store.listFirmwareReleases(null), []);
+      assert.equal(await store.getFirmwareRelease(a.id, '6.4.0'), undefined);
+      assert.equal(await store.getFirmwareRelease(null, '6.4.0.1234'), undefined);
+
+      assert.equal(await store.deleteFirmwareRelease(a.id, '6.4.0.1234'), true);
+      assert.equal(await store.deleteFirmwareRelease(a.id, '6.4.0.1234'), false);
+      assert.equal(await store.getFirmwareRelease(a.id, '6.4.0.1234'), undefined);
+      assert.deepEqual(await store.listFirmwareReleases(a.id), [older, newest]);
+      assert.equal(await countRows('firmware_images'), 1, "the deleted release's images are gone");
+
+      await assert.rejects(store.addFirmwareRelease(fwRelease(a.id, '8.0', [fwImage('sip.ld', { size: -1 })])), TypeError);
+      await assert.rejects(store.addFirmwareRelease(fwRelease(a.id, '8.0', [fwImage('sip.ld', { size: 1.5 })])), TypeError);
+      await rejectsWith(store.addFirmwareRelease(fwRelease(a.id, '8.0', [fwImage('sip.ld'), fwImage('sip.ld', { size: 2 })])), ConflictError, /sip\.ld/);
+      await rejectsWith(store.addFirmwareRelease(fwRelease(999_999, '8.0')), NotFoundError);
+      assert.equal(await store.getFirmwareRelease(a.id, '8.0'), undefined, 'refused releases leave nothing behind');
+    });
+
+    test('firmware library: a version is unique per library; tenants and the global library keep their own', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const ra = await store.addFirmwareRelease(fwRelease(a.id, '6.4.0', [fwImage('sip.ld', { size: 1 })]));
+      const rb = await store.addFirmwareRelease(fwRelease(b.id, '6.4.0', [fwImage('sip.ld', { size: 2 })]));
+      const rg = await store.addFirmwareRelease(fwRelease(null, '6.4.0', [fwImage('sip.ld', { size: 3 })]));
+      assert.equal(new Set([ra.id, rb.id, rg.id]).size, 3);
+      assert.deepEqual([ra.tenantId, rb.tenantId, rg.tenantId], [a.id, b.id, null]);
+      assert.deepEqual(await store.getFirmwareRelease(a.id, '6.4.0'), ra);
+      assert.deepEqual(await store.getFirmwareRelease(b.id, '6.4.0'), rb);
+      assert.deepEqual(await store.getFirmwareRelease(null, '6.4.0'), rg);
+      assert.deepEqual(await store.listFirmwareReleases(null), [rg], "the global library lists only its own");
+
+      await rejectsWith(store.addFirmwareRelease(fwRelease(a.id, '6.4.0', [fwImage('other.ld')])), ConflictError, /"6\.4\.0" already exists in the firmware library of tenant "acme"/);
+      await rejectsWith(store.addFirmwareRelease(fwRelease(null, '6.4.0', [fwImage('other.ld')])), ConflictError, /"6\.4\.0" already exists in the global firmware library/);
+      assert.deepEqual(await store.listFirmwareReleases(a.id), [ra], 'a conflict changes nothing');
+      assert.deepEqual(await store.listFirmwareReleases(null), [rg]);
+
+      const globalOnly = await store.addFirmwareRelease(fwRelease(null, '7.0.0'));
+      assert.equal(await store.getFirmwareRelease(a.id, '7.0.0'), undefined, 'a tenant lookup does not fall back to the global library');
+      assert.deepEqual(await store.getFirmwareRelease(null, '7.0.0'), globalOnly);
+
+      assert.equal(await store.deleteFirmwareRelease(a.id, '6.4.0'), true);
+      assert.deepEqual(await store.getFirmwareRelease(b.id, '6.4.0'), rb);
+      assert.deepEqual(await store.getFirmwareRelease(null, '6.4.0'), rg);
+      assert.equal(await store.deleteFirmwareRelease(a.id, '7.0.0'), false, "a tenant cannot delete the global library's release");
+      assert.equal(await store.deleteFirmwareRelease(null, '6.4.0'), true);
+      assert.deepEqual(await store.getFirmwareRelease(b.id, '6.4.0'), rb);
+      assert.deepEqual(await store.listFirmwareReleases(null), [globalOnly]);
+    });
+
+    test('firmware library: deleting a tenant deletes its releases and their images, not the global ones', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      await store.addFirmwareRelease(fwRelease(a.id, '6.4.0', [fwImage('sip.ld'), fwImage('updater.ld', { kind: 'updater' })]));
+      await store.addFirmwareRelease(fwRelease(a.id, '7.0.0'));
+      const rb = await store.addFirmwareRelease(fwRelease(b.id, '6.4.0'));
+      const rg = await store.addFirmwareRelease(fwRelease(null, '6.4.0', [fwImage('sip.ld'), fwImage('bootrom.ld', { kind: 'bootrom' })]));
+      assert.deepEqual([await countRows('firmware_releases'), await countRows('firmware_images')], [4, 6]);
+
+      await store.deleteTenant(a.id);
+      assert.deepEqual(await store.listFirmwareReleases(a.id), []);
+      assert.deepEqual([await countRows('firmware_releases'), await countRows('firmware_images')], [2, 3], "only the tenant's rows went");
+      assert.deepEqual(await store.listFirmwareReleases(null), [rg]);
+      assert.deepEqual(await store.listFirmwareReleases(b.id), [rb]);
+      assert.deepEqual((await store.loadTenantPolicy(b.id)).firmware, [rb, rg]);
+
+      const again = await store.createTenant(tenantInput('acme'));
+      assert.deepEqual(await store.listFirmwareReleases(again.id), []);
+      await store.addFirmwareRelease(fwRelease(again.id, '6.4.0'));
+    });
+
+    test('loadTenantPolicy returns the tenant’s own firmware releases, then the global library', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      assert.deepEqual((await store.loadTenantPolicy(a.id)).firmware, []);
+      const g7 = await store.addFirmwareRelease(fwRelease(null, '7.0.0'));
+      const g5 = await store.addFirmwareRelease(fwRelease(null, '5.9.0', [fwImage('sip.ld'), fwImage('3111-44500-001.sip.ld', { partNumber: '3111-44500-001', models: ['VVX_300'] })]));
+      const a8 = await store.addFirmwareRelease(fwRelease(a.id, '8.0.0'));
+      const a6 = await store.addFirmwareRelease({ ...fwRelease(a.id, '6.4.0'), layout: 'split' });
+      const a7 = await store.addFirmwareRelease(fwRelease(a.id, '7.0.0'));
+      await store.addFirmwareRelease(fwRelease(b.id, '6.0.0'));
+      assert.deepEqual((await store.loadTenantPolicy(a.id)).firmware, [a6, a7, a8, g5, g7]);
+      const pb = await store.loadTenantPolicy(b.id);
+      assert.deepEqual(
+        pb.firmware.map((x) => [x.tenantId, x.version]),
+        [[b.id, '6.0.0'], [null, '5.9.0'], [null, '7.0.0']],
+      );
+      const fresh2 = await store.createTenant(tenantInput('gamma'));
+      assert.deepEqual((await store.loadTenantPolicy(fresh2.id)).firmware, [g5, g7], 'a tenant without a library of its own sees the global one');
+    });
+
+    test('firmware revisions: a tenant library moves that tenant, the global library moves every tenant', async () => {
+      await fresh();
+      await store.createTenant(tenantInput('acme'));
+      await store.createTenant(tenantInput('beta'));
+      const a = (await store.getTenantBySlug('acme'))!;
+      const revs = async () => [await store.revision(), await tenantRevision(store, 'acme'), await tenantRevision(store, 'beta')];
+      const steps: [string, () => Promise<unknown>, number[]][] = [
+        ['add to a tenant library', () => store.addFirmwareRelease(fwRelease(a.id, '6.4.0')), [1, 1, 0]],
+        ['delete from a tenant library', () => store.deleteFirmwareRelease(a.id, '6.4.0'), [1, 1, 0]],
+        ['add to the global library', () => store.addFirmwareRelease(fwRelease(null, '6.4.0')), [1, 1, 1]],
+        ['delete from the global library', () => store.deleteFirmwareRelease(null, '6.4.0'), [1, 1, 1]],
+      ];
+      for (const [what, step, moves] of steps) {
+        const was = await revs();
+        await step();
+        assert.deepEqual(await revs(), was.map((v, i) => v + moves[i]!), what);
+      }
+      await store.addFirmwareRelease(fwRelease(null, '7.0.0'));
+      const was = await revs();
+      await rejectsWith(store.addFirmwareRelease(fwRelease(null, '7.0.0')), ConflictError);
+      assert.deepEqual(await revs(), was, 'a refused add moves nothing');
     });
   });
 }

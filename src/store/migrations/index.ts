@@ -9,6 +9,7 @@ import * as m0003 from './0003-phone-logs.js';
 import * as m0004 from './0004-log-retention.js';
 import * as m0005 from './0005-override-policy.js';
 import * as m0006 from './0006-network-access.js';
+import * as m0007 from './0007-firmware-library.js';
 
 type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0004-log-retention': m0004,
   '0005-override-policy': m0005,
   '0006-network-access': m0006,
+  '0007-firmware-library': m0007,
 };
 
 export class InCodeMigrationProvider implements MigrationProvider {

@@ -1,0 +1,114 @@
+import { basename } from 'node:path';
+import { classifyRelease, type ReleaseContents } from '../domain/firmware-release.js';
+import { FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
+import { parseFirmwareVersion } from '../domain/firmware-version.js';
+import type { FirmwareImage, FirmwareRelease, Tenant } from '../store/store.js';
+import type { AdminContext } from './admin-context.js';
+import { AdminError } from './admin-error.js';
+import { resolveScope, type ScopeSelector } from './parameters.js';
+import { openReleaseSource } from './release-source.js';
+
+// The firmware library (a tenant's own, or the global one every tenant shares) and the target
+// version as policy. Services here are what the CLI calls now and the REST API will call later.
+
+/** A library: a tenant's, or null for the global one. */
+export type Library = Tenant | null;
+
+const libraryName = (lib: Library) => (lib ? `tenant "${lib.slug}"` : 'the global library');
+const libraryId = (lib: Library) => lib?.id ?? null;
+
+export interface ImportProgress {
+  /** Called once the release is classified, before anything is stored. */
+  classified?(contents: ReleaseContents): void;
+  /** Called after each image is stored. */
+  stored?(fileName: string, size: number): void;
+}
+
+export interface ImportOptions {
+  /** The version, when neither sip.ver nor the source's name tells it. */
+  version?: string;
+}
+
+/**
+ * Imports a UC Software release (a zip as Poly publishes it, a folder, or loose image files) into
+ * a library. Images are streamed into the blob store (content-addressed: the key is the SHA-256,
+ * kept as the checksum); the release row is written last, so a failed import leaves no release.
+ */
+export async function importRelease(ctx: AdminContext, lib: Library, paths: readonly string[], opts: ImportOptions = {}, progress: ImportProgress = {}): Promise<FirmwareRelease> {
+  const source = await openReleaseSource(paths);
+  const contents = classifyRelease({
+    files: source.files,
+    sourceName: source.name,
+    ...(source.sipVer !== undefined ? { sipVer: source.sipVer } : {}),
+    ...(opts.version ? { version: opts.version } : {}),
+  });
+  if (await ctx.store.getFirmwareRelease(libraryId(lib), contents.version)) {
+    throw new AdminError(`${libraryName(lib)} already has firmware ${contents.version} (remove it first: polyprov firmware remove ${contents.version})`);
+  }
+  progress.classified?.(contents);
+  const byPath = new Map(contents.images.map((i) => [i.path, i]));
+  const images: FirmwareImage[] = [];
+  await source.readEach(new Set(byPath.keys()), async (path, bytes) => {
+    const image = byPath.get(path)!;
+    const blob = await ctx.blobs.put(bytes);
+    if (blob.size !== image.size) throw new AdminError(`${path}: read ${blob.size} bytes, the listing said ${image.size}; the source changed during the import`);
+    images.push({ fileName: image.fileName, kind: image.kind, partNumber: image.partNumber, models: image.models, blobKey: blob.key, size: blob.size });
+    progress.stored?.(image.fileName, blob.size);
+  });
+  if (images.length !== byPath.size) throw new AdminError(`only ${images.length} of ${byPath.size} images could be read from ${source.name}`);
+  return ctx.store.addFirmwareRelease({ tenantId: libraryId(lib), version: contents.version, layout: contents.layout, source: basename(source.name), images });
+}
+
+export async function listReleases(ctx: AdminContext, lib: Library): Promise<FirmwareRelease[]> {
+  return ctx.store.listFirmwareReleases(libraryId(lib));
+}
+
+export async function requireRelease(ctx: AdminContext, lib: Library, version: string): Promise<FirmwareRelease> {
+  const v = parseFirmwareVersion(version);
+  const r = await ctx.store.getFirmwareRelease(libraryId(lib), v);
+  if (!r) throw new AdminError(`${libraryName(lib)} has no firmware ${v} (see: polyprov firmware list${lib ? ` -t ${lib.slug}` : ' --global'})`);
+  return r;
+}
+
+/** Where a version is the target: "tenant acme, model VVX_500", one line per layer. */
+export async function targetsOf(ctx: AdminContext, tenants: readonly Tenant[], version: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of tenants) {
+    for (const row of await ctx.store.listParameters(t.id)) {
+      if (row.name === FIRMWARE_TARGET && row.value === version) out.push(`tenant ${t.slug}, ${row.scope}${row.scope === 'tenant' ? '' : ` #${row.scopeId}`}`);
+    }
+  }
+  return out;
+}
+
+/** Removes a release that no policy targets; its blobs stay (content-addressed, maybe shared). */
+export async function removeRelease(ctx: AdminContext, lib: Library, version: string): Promise<void> {
+  const r = await requireRelease(ctx, lib, version);
+  // A tenant's release can be the target only in that tenant; a global one in any tenant that lacks its own copy.
+  const tenants = lib ? [lib] : await ctx.store.listTenants();
+  const using = await targetsOf(ctx, tenants, r.version);
+  if (using.length > 0) throw new AdminError(`firmware ${r.version} is still the target of: ${using.join('; ')} (polyprov firmware target unset … first)`);
+  await ctx.store.deleteFirmwareRelease(libraryId(lib), r.version);
+}
+
+/** The release a tenant's phones get for a version: the tenant's own copy, else the global one. */
+export async function findRelease(ctx: AdminContext, t: Tenant, version: string): Promise<FirmwareRelease | undefined> {
+  return (await ctx.store.getFirmwareRelease(t.id, version)) ?? (await ctx.store.getFirmwareRelease(null, version));
+}
+
+/** Sets the target version at one layer; it must exist in the tenant's or the global library. */
+export async function setFirmwareTarget(ctx: AdminContext, t: Tenant, sel: ScopeSelector, version: string, opts: { allowDowngrade?: boolean } = {}): Promise<FirmwareRelease> {
+  const v = parseFirmwareVersion(version);
+  const release = await findRelease(ctx, t, v);
+  if (!release) throw new AdminError(`no firmware ${v} in tenant "${t.slug}"'s library or the global one (import it first: polyprov firmware import)`);
+  const scope = await resolveScope(ctx, t, sel, true);
+  await ctx.store.setParameters(t.id, scope, { [FIRMWARE_TARGET]: v, ...(opts.allowDowngrade ? { [FIRMWARE_ALLOW_DOWNGRADE]: '1' } : {}) });
+  if (opts.allowDowngrade === false) await ctx.store.unsetParameters(t.id, scope, [FIRMWARE_ALLOW_DOWNGRADE]);
+  return release;
+}
+
+/** Removes the target (and any downgrade permission) from one layer; false when it had none. */
+export async function unsetFirmwareTarget(ctx: AdminContext, t: Tenant, sel: ScopeSelector): Promise<boolean> {
+  const scope = await resolveScope(ctx, t, sel, false);
+  return (await ctx.store.unsetParameters(t.id, scope, [FIRMWARE_TARGET, FIRMWARE_ALLOW_DOWNGRADE])) > 0;
+}
