@@ -15,6 +15,8 @@ export interface MasterDirectories {
 
 export interface MasterFileSpec {
   appFilePath: string;
+  /** The VVX D60 DECT base image the VVX fetches and pushes to the base (fact sheet §11). */
+  dectFilePath?: string;
   configFiles: readonly string[];
   directories: MasterDirectories;
   /** tag = master tag, e.g. 'VVX500' */
@@ -76,6 +78,7 @@ export function renderMasterFile(spec: MasterFileSpec): string {
     name: 'APPLICATION',
     attributes: [
       ['APP_FILE_PATH', requireSingleLine(spec.appFilePath, 'APP_FILE_PATH')],
+      ...(spec.dectFilePath !== undefined ? [['DECT_FILE_PATH', requireSingleLine(spec.dectFilePath, 'DECT_FILE_PATH')] as [string, string]] : []),
       ['CONFIG_FILES', configFilesAttribute(spec.configFiles, 'CONFIG_FILES')],
       ['MISC_FILES', ''],
       ['LOG_FILE_DIRECTORY', requireSingleLine(dirs.log, 'LOG_FILE_DIRECTORY')],

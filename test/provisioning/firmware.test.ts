@@ -1,0 +1,128 @@
+// The core's firmware rules against a real store and blob store: which master a phone gets for its
+// target version (tenant, model, device layers), the downgrade hold, DECT_FILE_PATH, the version
+// folders and the root image names. The CLI and real clients are in test/e2e/firmware.test.ts.
+
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { importRelease, setFirmwareTarget, unsetFirmwareTarget } from '../../src/admin/firmware.js';
+import { addDevice } from '../../src/admin/structure.js';
+import { addTenant } from '../../src/admin/tenants.js';
+import type { Answer, PhoneRequest } from '../../src/provisioning/core.js';
+import type { Tenant } from '../../src/store/store.js';
+import { startInProcessCore, type InProcessCore } from '../support/in-process-core.js';
+import { tempDir } from '../support/server-process.js';
+
+let env: InProcessCore;
+let acme: Tenant;
+const VVX500 = '0004f2000500';
+const VVX150 = '0004f2000150';
+const ua = (model: string, version: string, mac: string) => `FileTransport PolycomVVX-${model}-UA/${version} (SN:${mac}) Type/Application`;
+
+/** A release folder with these image names, each a few bytes that name the file. */
+function releaseFolder(version: string, names: string[]): string {
+  const dir = join(tempDir(), `fw-${version}`);
+  mkdirSync(dir, { recursive: true });
+  for (const n of names) writeFileSync(join(dir, n), `${version}/${n}`);
+  writeFileSync(join(dir, 'sip.ver'), `${version}\n`);
+  return dir;
+}
+
+async function get(target: string, userAgent?: string): Promise<Answer> {
+  const req: PhoneRequest = { protocol: 'http', operation: 'read', target, ip: '127.0.0.1', host: 'prov.example', credentials: { kind: 'password', username: 'acme', password: 'acme-password-1' }, ...(userAgent ? { userAgent } : {}) };
+  return env.core.handle(req);
+}
+
+async function text(target: string, userAgent?: string): Promise<string> {
+  const a = await get(target, userAgent);
+  assert.ok(a.ok, `${target}: ${!a.ok ? a.message : ''}`);
+  if (a.resource.kind === 'generated') return a.resource.body.toString('utf8');
+  const chunks: Buffer[] = [];
+  for await (const c of a.resource.open()) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const appFilePath = (master: string) => /APP_FILE_PATH="([^"]*)"/.exec(master)?.[1];
+
+before(async () => {
+  env = await startInProcessCore();
+  acme = (await addTenant(env.ctx, 'acme', { password: 'acme-password-1' })).tenant;
+  await importRelease(env.ctx, acme, [releaseFolder('6.4.6.1234', ['3111-44500-001.sip.ld', '3111-48810-001.sip.ld', '3111-17823-001.dect.ld'])]);
+  await importRelease(env.ctx, null, [releaseFolder('5.9.8.5760', ['sip.ld'])]);
+  await addDevice(env.ctx, acme, VVX500, {});
+});
+after(async () => {
+  await env?.close();
+});
+
+describe('master files follow the target version', () => {
+  test('no target: the tenant master keeps its own APP_FILE_PATH and names no firmware folder', async () => {
+    assert.equal(appFilePath(await text('/000000000000.cfg')), 'sip.ld');
+  });
+
+  test('a tenant target names its folder, with the D60 base image of that release', async () => {
+    await setFirmwareTarget(env.ctx, acme, {}, '6.4.6.1234');
+    const master = await text('/000000000000.cfg', ua('VVX_500', '5.9.8.5760', VVX500));
+    assert.equal(appFilePath(master), 'firmware/6.4.6.1234/sip.ld');
+    assert.match(master, /DECT_FILE_PATH="firmware\/6\.4\.6\.1234\/3111-17823-001\.dect\.ld"/);
+    assert.equal(await text('/firmware/6.4.6.1234/3111-44500-001.sip.ld'), '6.4.6.1234/3111-44500-001.sip.ld');
+    assert.equal(await text('/firmware/6.4.6.1234/sip.ver'), '6.4.6.1234\n');
+    // The phone doubles the part prefix when APP_FILE_PATH already names a split image.
+    assert.equal(await text('/firmware/6.4.6.1234/3111-44500-001.3111-44500-001.sip.ld'), '6.4.6.1234/3111-44500-001.sip.ld');
+    // Split release: no plain sip.ld, and the phone tried its own part first anyway.
+    const plain = await get('/firmware/6.4.6.1234/sip.ld');
+    assert.ok(!plain.ok && plain.problem === 'not-found');
+  });
+
+  test('root image names answer with the requester’s target, by its part number', async () => {
+    assert.equal(await text('/3111-48810-001.sip.ld', ua('VVX_150', '5.9.8.5760', VVX150)), '6.4.6.1234/3111-48810-001.sip.ld');
+    assert.equal(await text('/sip.ver', ua('VVX_150', '5.9.8.5760', VVX150)), '6.4.6.1234\n');
+  });
+
+  test('a model target gets a per-model entry; a device target gets its own <mac>.cfg', async () => {
+    await setFirmwareTarget(env.ctx, acme, { model: 'VVX_150' }, '5.9.8.5760');
+    const master = await text('/000000000000.cfg');
+    assert.match(master, /APP_FILE_PATH_VVX150="firmware\/5\.9\.8\.5760\/sip\.ld"/);
+    assert.equal(await text('/firmware/5.9.8.5760/sip.ld'), '5.9.8.5760/sip.ld', 'the global release serves this tenant');
+    // The VVX 500 follows the tenant: no master of its own.
+    const own = await get(`/${VVX500}.cfg`, ua('VVX_500', '5.9.8.5760', VVX500));
+    assert.ok(!own.ok && own.problem === 'not-found');
+    await setFirmwareTarget(env.ctx, acme, { device: VVX500 }, '5.9.8.5760', { allowDowngrade: true });
+    assert.equal(appFilePath(await text(`/${VVX500}.cfg`, ua('VVX_500', '5.9.8.5760', VVX500))), 'firmware/5.9.8.5760/sip.ld');
+    await unsetFirmwareTarget(env.ctx, acme, { device: VVX500 });
+    await unsetFirmwareTarget(env.ctx, acme, { model: 'VVX_150' });
+  });
+
+  test('the generated configuration never carries polyprov.* parameters', async () => {
+    const cfg = await text(`/${VVX500}-polyprov.cfg`, ua('VVX_500', '5.9.8.5760', VVX500));
+    assert.doesNotMatch(cfg, /polyprov\./);
+  });
+});
+
+describe('downgrade guard', () => {
+  test('a phone on a newer version than its target is held there, logged once, until a downgrade is allowed', async () => {
+    await setFirmwareTarget(env.ctx, acme, { device: VVX500 }, '5.9.8.5760');
+    const newer = ua('VVX_500', '6.4.6.1234', VVX500);
+    const before = env.logs.filter((l) => String(l.msg).startsWith('firmware downgrade refused')).length;
+    for (const path of [`/${VVX500}.cfg`, '/000000000000.cfg']) assert.equal(appFilePath(await text(path, newer)), 'firmware/6.4.6.1234/sip.ld', path);
+    const root = await get('/sip.ld', newer);
+    assert.ok(!root.ok && root.problem === 'not-found');
+    assert.equal(env.logs.filter((l) => String(l.msg).startsWith('firmware downgrade refused')).length - before, 1);
+    // The same phone on the older version is simply on target.
+    assert.equal(appFilePath(await text(`/${VVX500}.cfg`, ua('VVX_500', '5.9.8.5760', VVX500))), 'firmware/5.9.8.5760/sip.ld');
+    await setFirmwareTarget(env.ctx, acme, { device: VVX500 }, '5.9.8.5760', { allowDowngrade: true });
+    assert.equal(appFilePath(await text(`/${VVX500}.cfg`, newer)), 'firmware/5.9.8.5760/sip.ld');
+    await unsetFirmwareTarget(env.ctx, acme, { device: VVX500 });
+  });
+});
+
+describe('manifest', () => {
+  test('ucs.xml lists the tenant’s and the global versions, newest first, on the URL asked', async () => {
+    const xml = await text('/ucs.xml');
+    const versions = [...xml.matchAll(/<VERSION>([^<]*)<\/VERSION>/g)].map((m) => m[1]);
+    const paths = [...xml.matchAll(/<PATH>([^<]*)<\/PATH>/g)].map((m) => m[1]);
+    assert.deepEqual(versions, ['6.4.6.1234', '5.9.8.5760']);
+    assert.deepEqual(paths, ['http://prov.example/firmware/6.4.6.1234/', 'http://prov.example/firmware/5.9.8.5760/']);
+  });
+});
