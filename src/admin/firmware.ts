@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { classifyRelease, type ReleaseContents } from '../domain/firmware-release.js';
-import { FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
+import { FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_LOOP, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
 import { parseFirmwareVersion } from '../domain/firmware-version.js';
 import type { FirmwareImage, FirmwareRelease, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
@@ -107,8 +107,8 @@ export async function setFirmwareTarget(ctx: AdminContext, t: Tenant, sel: Scope
   return release;
 }
 
-/** Removes the target (and any downgrade permission) from one layer; false when it had none. */
+/** Removes the target (and any downgrade permission or upgrade-loop hold) from one layer; false when it had none. */
 export async function unsetFirmwareTarget(ctx: AdminContext, t: Tenant, sel: ScopeSelector): Promise<boolean> {
   const scope = await resolveScope(ctx, t, sel, false);
-  return (await ctx.store.unsetParameters(t.id, scope, [FIRMWARE_TARGET, FIRMWARE_ALLOW_DOWNGRADE])) > 0;
+  return (await ctx.store.unsetParameters(t.id, scope, [FIRMWARE_TARGET, FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_LOOP])) > 0;
 }

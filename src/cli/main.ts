@@ -9,6 +9,7 @@ import { registerLogCommands } from './log-commands.js';
 import { registerOverrideCommands } from './override-commands.js';
 import { registerDirectoryCommands } from './directory-commands.js';
 import { registerFirmwareCommands } from './firmware-commands.js';
+import { registerRolloutCommands } from './rollout-commands.js';
 import { serve } from './serve.js';
 
 const program = new Command();
@@ -61,6 +62,7 @@ registerLogCommands(program);
 registerOverrideCommands(program);
 registerDirectoryCommands(program);
 registerFirmwareCommands(program);
+registerRolloutCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof AdminError || err instanceof DomainError || err instanceof ConflictError || err instanceof NotFoundError || err instanceof ConfigError) {

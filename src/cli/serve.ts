@@ -5,6 +5,7 @@ import { ensureDemoTenant, type DemoCredentials } from '../admin/demo-tenant.js'
 import { loadServerSecret, openAdminContext, runServer, tlsOptions, type Listener } from '../app.js';
 import { loadConfig, type ConfigInput, type ServerConfig } from '../config.js';
 import { pruneOldLogSegments } from '../provisioning/phone-logs.js';
+import { tickRollouts } from '../admin/rollouts.js';
 import { sweepTemporaryFiles } from '../blobs/local-disk-blob-store.js';
 import { join } from 'node:path';
 import { loadTlsMaterial } from '../servers/http/tls-material.js';
@@ -35,8 +36,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const swept = await sweepTemporaryFiles(join(cfg.dataDir, 'blobs'));
   if (swept) logger.info({ files: swept }, 'removed temporary files of interrupted uploads');
 
-  // Retention by age in the primary only: one pruner, however many workers.
+  // Retention by age and rollouts in the primary only: one of each, however many workers.
   startLogPruner(cfg, logger);
+  startRolloutTicker(cfg, logger);
 
   if (cfg.workers === 1) {
     const server = await runServer(cfg, logger);
@@ -112,6 +114,35 @@ function startLogPruner(cfg: ServerConfig, logger: PinoLogger): void {
   };
   setTimeout(tick, LOG_PRUNE_FIRST_MS).unref();
   setInterval(tick, LOG_PRUNE_EVERY_MS).unref();
+}
+
+const ROLLOUT_TICK_MS = 60_000;
+
+/**
+ * Moves staged firmware rollouts on every minute (admin/rollouts.ts): waves are released, paused
+ * or completed from what the phones report. A tick that overlaps the next is skipped.
+ */
+function startRolloutTicker(cfg: ServerConfig, logger: PinoLogger): void {
+  let running = false;
+  const run = async () => {
+    const ctx = await openAdminContext(cfg);
+    try {
+      for (const t of await ctx.store.listTenants()) {
+        for (const r of await tickRollouts(ctx, t)) {
+          if (r.decision.action !== 'wait') logger.info({ tenant: r.tenant, rollout: r.rollout, ...r.decision }, `rollout ${r.decision.action}`);
+        }
+      }
+    } finally {
+      await ctx.store.close();
+    }
+  };
+  setInterval(() => {
+    if (running) return;
+    running = true;
+    run()
+      .catch((err: unknown) => logger.error({ err }, 'rollout tick failed'))
+      .finally(() => (running = false));
+  }, ROLLOUT_TICK_MS).unref();
 }
 
 function onShutdown(logger: PinoLogger, close: () => Promise<void>): void {

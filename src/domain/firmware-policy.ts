@@ -8,6 +8,9 @@ export const FIRMWARE_TARGET = 'polyprov.firmware.version';
 /** "1" lets a target older than what the phone runs be served (a downgrade is refused otherwise). */
 export const FIRMWARE_ALLOW_DOWNGRADE = 'polyprov.firmware.allowDowngrade';
 
+/** Set by the server when it held a device after an upgrade loop: "<image version> at <ISO time>". */
+export const FIRMWARE_LOOP = 'polyprov.firmware.loopDetected';
+
 const SERVER_ONLY_PREFIX = 'polyprov.';
 
 /** Parameters the server acts on itself; phones never see them. */

@@ -1,7 +1,7 @@
 import { DomainError } from './domain-error.js';
 import { quoteInput } from './quote-input.js';
 
-export type LayerKind = 'defaults' | 'tenant' | 'model' | 'site' | 'group' | 'device';
+export type LayerKind = 'defaults' | 'tenant' | 'model' | 'site' | 'group' | 'rollout' | 'device';
 
 /** Least to most specific: a value in a later layer hides the same parameter in earlier ones. */
 export const LAYER_ORDER: readonly LayerKind[] = Object.freeze([
@@ -10,6 +10,9 @@ export const LAYER_ORDER: readonly LayerKind[] = Object.freeze([
   'model',
   'site',
   'group',
+  // A staged firmware rollout's target for the devices of its released waves; a device's own
+  // setting still wins (an administrator's pin on one phone beats a fleet-wide plan).
+  'rollout',
   'device',
 ] as const);
 

@@ -17,7 +17,9 @@ import type { Logger } from './logger.js';
 import { appendToLog, currentLogSource, LogRefused } from './phone-logs.js';
 import { DEFAULT_UPLOAD_LIMITS, limitFor, readLimited, storeWholeFile, UploadTooLarge, type UploadLimits } from './phone-uploads.js';
 import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster, masterForVersion } from './render-files.js';
-import { firmwareChoice, firmwareFolder, firmwarePath, type Requester } from './firmware-files.js';
+import { firmwareChoice, firmwareFolder, firmwarePath, runningVersion, type Requester } from './firmware-files.js';
+import { UpgradeLoopDetector } from './upgrade-loops.js';
+import { FIRMWARE_LOOP, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
 import { renderPhoneImagesManifest } from '../domain/phone-images-manifest.js';
 import { hostWithoutPort, TenantIndex, tenantsBySubnet } from './tenant-index.js';
 import { directoryExists, listDirectory } from './list-directory.js';
@@ -140,6 +142,7 @@ export class ProvisioningCore {
   private index = new TenantIndex([]);
   private indexRevision = -1;
   private revisionRead: Promise<number> | undefined;
+  private readonly loops = new UpgradeLoopDetector();
   private snapshots = new Map<number, TenantSnapshot>();
   private loading = new Map<number, Promise<TenantSnapshot>>();
   /**
@@ -436,6 +439,7 @@ export class ProvisioningCore {
     });
     switch (fw.kind) {
       case 'image':
+        this.watchForLoop(snap, who, fw.version, fw.image.blobKey, req.ip);
         return { ok: true, tenant: slug, path: fw.path, resource: this.blobResource(fw.image.blobKey, fw.image.size, 'application/octet-stream') };
       case 'version':
         return generated(Buffer.from(`${fw.version}\n`), 'text/plain; charset=utf-8');
@@ -449,6 +453,28 @@ export class ProvisioningCore {
         if (fw.held) this.noteHeld(snap, who, fw.held);
         return notFound(slug, fw.path);
     }
+  }
+
+  /**
+   * A registered phone that keeps fetching an image while it reports another version is held on
+   * the version it runs: a device-layer target (explained as such), with a note of the loop, that
+   * an administrator lifts with `firmware target unset --device`.
+   */
+  private watchForLoop(snap: TenantSnapshot, who: Requester, version: string, blobKey: string, ip: string): void {
+    const running = runningVersion(who.ua);
+    if (!running || running === version) return;
+    const phone = who.device?.mac ?? who.ua?.mac ?? ip;
+    if (!this.loops.note(`${snap.tenant.id}|${phone}`, blobKey, Date.now())) return;
+    const fields = { tenant: snap.tenant.slug, mac: who.device?.mac ?? who.ua?.mac, ip, running, image: version };
+    if (!who.device) {
+      this.deps.logger.warn(fields, 'firmware upgrade loop: the phone keeps downloading an image and comes back on its old version; register it to hold it automatically');
+      return;
+    }
+    this.deps.logger.warn(fields, 'firmware upgrade loop: the phone keeps downloading an image and comes back on its old version; held on the version it runs (lift with: polyprov firmware target unset --device)');
+    const scope = { kind: 'device' as const, id: who.device.id };
+    this.deps.store
+      .setParameters(snap.tenant.id, scope, { [FIRMWARE_TARGET]: running, [FIRMWARE_LOOP]: `${version} at ${new Date().toISOString()}` })
+      .catch((err: unknown) => this.deps.logger.error({ err, ...fields }, 'could not hold a looping phone'));
   }
 
   /** A refused downgrade is worth one line per device and snapshot, not one per request. */

@@ -70,7 +70,7 @@ export function imageNamed(release: FirmwareRelease, name: string): FirmwareImag
 }
 
 export type FirmwareAnswer =
-  | { kind: 'image'; image: FirmwareImage; path: string }
+  | { kind: 'image'; image: FirmwareImage; version: string; path: string }
   | { kind: 'version'; version: string; path: string }
   | { kind: 'master'; version: string; path: string }
   | { kind: 'manifest'; path: string }
@@ -108,5 +108,5 @@ function inRelease(snap: TenantSnapshot, version: string, name: string, path: st
   if (lower === 'sip.ver') return { kind: 'version', version, path };
   if (lower === '000000000000.cfg') return { kind: 'master', version, path };
   const image = imageNamed(release, name);
-  return image ? { kind: 'image', image, path } : { kind: 'missing', path };
+  return image ? { kind: 'image', image, version, path } : { kind: 'missing', path };
 }

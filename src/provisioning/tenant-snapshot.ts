@@ -1,7 +1,8 @@
 import { BUILT_IN_DEFAULTS } from '../domain/built-in-defaults.js';
 import { parsedOrNone, type Subnet } from '../domain/ip-subnet.js';
 import type { PolicyLayer } from '../domain/resolve-policy.js';
-import type { Device, FirmwareRelease, ModelPolicy, ScopeKind, Site, StoredFile, Tenant, TenantPolicyData } from '../store/store.js';
+import { FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
+import type { Device, FirmwareRelease, ModelPolicy, Rollout, ScopeKind, Site, StoredFile, Tenant, TenantPolicyData } from '../store/store.js';
 
 export interface Rendered {
   body: Buffer;
@@ -29,6 +30,8 @@ export class TenantSnapshot {
   private readonly siteSlugs = new Map<number, string>();
   private readonly groupSlugs = new Map<number, string>();
   private readonly params = new Map<string, Record<string, string>>();
+  /** The rollout that sets a device's firmware, for devices in a released wave. */
+  private readonly rolloutLayers = new Map<string, PolicyLayer>();
 
   constructor(data: TenantPolicyData) {
     this.tenant = data.tenant;
@@ -47,6 +50,24 @@ export class TenantSnapshot {
     // The tenant's own releases come first, so its copy of a version hides the global one.
     for (const r of data.firmware) if (!this.releases.has(r.version)) this.releases.set(r.version, r);
     for (const p of data.parameters) this.paramsOf(p.scope, p.scopeId, true)[p.name] = p.value;
+    this.indexRollouts(data.rollouts);
+  }
+
+  /**
+   * A running or paused rollout sends its released devices to its new version; a completed one
+   * keeps them there (until the policy says the same and it is removed); a rolled-back one sends
+   * them back to the old version, which is a downgrade they are allowed. Unfinished rollouts win
+   * over finished ones, then the newest.
+   */
+  private indexRollouts(rollouts: readonly Rollout[]): void {
+    const rank = (r: Rollout) => (r.status === 'running' || r.status === 'paused' ? 1 : 0);
+    const ordered = [...rollouts].sort((a, b) => rank(a) - rank(b) || (a.updatedAt < b.updatedAt ? -1 : 1));
+    for (const r of ordered) {
+      const params: Record<string, string> =
+        r.status === 'rolled-back' ? { [FIRMWARE_TARGET]: r.fromVersion, [FIRMWARE_ALLOW_DOWNGRADE]: '1' } : { [FIRMWARE_TARGET]: r.toVersion };
+      const layer: PolicyLayer = { kind: 'rollout', ref: r.name, params };
+      for (const m of r.members) if (m.wave <= r.currentWave) this.rolloutLayers.set(m.mac, layer);
+    }
   }
 
   private paramsOf(scope: ScopeKind, id: number, create = false): Record<string, string> {
@@ -92,6 +113,8 @@ export class TenantSnapshot {
     if (device?.groupId != null) {
       layers.push({ kind: 'group', ref: this.groupSlugs.get(device.groupId) ?? String(device.groupId), params: this.paramsOf('group', device.groupId) });
     }
+    const rollout = device ? this.rolloutLayers.get(device.mac) : undefined;
+    if (rollout) layers.push(rollout);
     if (device) layers.push({ kind: 'device', ref: device.mac, params: this.paramsOf('device', device.id) });
     return layers;
   }

@@ -24,6 +24,7 @@ import type {
   PhoneLogsTable,
   PhoneUploadsTable,
   DeviceGroupsTable,
+  RolloutsTable,
   TenantsTable,
 } from './schema.js';
 import type {
@@ -42,6 +43,11 @@ import type {
   PhoneLog,
   PhoneLogWrite,
   PhoneUpload,
+  NewRollout,
+  Rollout,
+  RolloutPatch,
+  RolloutSelector,
+  RolloutStatus,
   Scope,
   ScopeKind,
   Sighting,
@@ -64,6 +70,8 @@ type ParameterDbRow = Pick<Selectable<ParametersTable>, 'scope' | 'scope_id' | '
 type FileRow = Selectable<FilesTable>;
 type FirmwareReleaseRow = Selectable<FirmwareReleasesTable>;
 type FirmwareImageRow = Selectable<FirmwareImagesTable>;
+type RolloutRow = Selectable<RolloutsTable>;
+type RolloutMember = Rollout['members'][number];
 
 /** Default APP_FILE_PATH of a new tenant: the stock name of the UC Software application image. */
 export const DEFAULT_APP_FILE_PATH = 'sip.ld';
@@ -302,6 +310,9 @@ export class KyselyStore implements Store {
     await this.write(async (trx) => {
       await this.bumpGlobal(trx);
       // The foreign keys cascade too; deleting explicitly keeps this independent of them.
+      const rollouts = trx.selectFrom('rollouts').select('id').where('tenant_id', '=', id);
+      await trx.deleteFrom('rollout_members').where('rollout_id', 'in', rollouts).execute();
+      await trx.deleteFrom('rollouts').where('tenant_id', '=', id).execute();
       const releases = trx.selectFrom('firmware_releases').select('id').where('tenant_id', '=', id);
       await trx.deleteFrom('firmware_images').where('release_id', 'in', releases).execute();
       await trx.deleteFrom('firmware_releases').where('tenant_id', '=', id).execute();
@@ -792,6 +803,7 @@ export class KyselyStore implements Store {
       const parameters = await trx.selectFrom('parameters').select(['scope', 'scope_id', 'name', 'value']).where('tenant_id', '=', tenantId).execute();
       const files = await trx.selectFrom('files').selectAll().where('tenant_id', '=', tenantId).execute();
       const firmware = await firmwareOf(trx, [tenantId, GLOBAL_LIBRARY]);
+      const rollouts = await rolloutsOf(trx, tenantId);
       return {
         tenant: toTenant(row, hostnames),
         sites: sites.map(toSite).sort((a, b) => compare(a.slug, b.slug)),
@@ -801,6 +813,7 @@ export class KyselyStore implements Store {
         parameters: sortParameters(parameters.map(toParameter)),
         files: files.map(toFile).sort((a, b) => compare(a.path, b.path)),
         firmware,
+        rollouts,
       };
     });
   }
@@ -889,6 +902,94 @@ export class KyselyStore implements Store {
       // The foreign key cascades too; explicit, as in deleteTenant.
       await trx.deleteFrom('firmware_images').where('release_id', '=', row.id).execute();
       await trx.deleteFrom('firmware_releases').where('id', '=', row.id).execute();
+      return true;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Rollouts
+
+  async createRollout(rollout: NewRollout): Promise<Rollout> {
+    const v = checkNewRollout(rollout);
+    const { tenantId, name } = rollout;
+    return this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      const hit = await trx.selectFrom('rollouts').select('id').where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
+      if (hit) throw new ConflictError(`rollout "${name}" already exists in tenant "${tenantSlug}"`);
+      await checkNotInActiveRollout(trx, tenantId, tenantSlug, v.members, undefined);
+      const now = new Date().toISOString();
+      const row = await trx
+        .insertInto('rollouts')
+        .values({
+          tenant_id: tenantId,
+          name,
+          from_version: rollout.fromVersion,
+          to_version: rollout.toVersion,
+          selector: JSON.stringify(v.selector),
+          waves: JSON.stringify(v.waves),
+          wave_interval_ms: rollout.waveIntervalMs,
+          deadline_ms: rollout.deadlineMs,
+          max_failure_percent: rollout.maxFailurePercent,
+          window: v.window,
+          status: 'running',
+          current_wave: 0,
+          wave_started_at: v.waveStartedAt,
+          reason: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const rows = v.members.map((m) => ({ rollout_id: row.id, mac: m.mac, wave: m.wave }));
+      for (const chunk of chunks(rows, INSERT_CHUNK)) await trx.insertInto('rollout_members').values(chunk).execute();
+      return toRollout(row, v.members);
+    });
+  }
+
+  async listRollouts(tenantId: number): Promise<Rollout[]> {
+    return this.read((trx) => rolloutsOf(trx, tenantId));
+  }
+
+  async getRollout(tenantId: number, name: string): Promise<Rollout | undefined> {
+    return this.read(async (trx) => {
+      const row = await trx.selectFrom('rollouts').selectAll().where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
+      return row ? toRollout(row, await membersOf(trx, row.id)) : undefined;
+    });
+  }
+
+  async updateRollout(tenantId: number, id: number, patch: RolloutPatch): Promise<Rollout> {
+    const p = checkRolloutPatch(patch);
+    return this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      const current = await trx.selectFrom('rollouts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      if (!current) throw new NotFoundError(`rollout ${id} does not exist in tenant "${tenantSlug}"`);
+      const waves = parseNumberArray(current.waves);
+      if (p.current_wave !== undefined && p.current_wave >= waves.length) {
+        throw new TypeError(`rollout "${current.name}": wave ${p.current_wave} does not exist (it has ${waves.length}, numbered from 0)`);
+      }
+      const members = await membersOf(trx, current.id);
+      // A device is in at most one running or paused rollout: reviving a finished one must not break that.
+      if (p.status !== undefined && isActive(p.status) && !isActive(current.status)) {
+        await checkNotInActiveRollout(trx, tenantId, tenantSlug, members, current.id);
+      }
+      const row = await trx
+        .updateTable('rollouts')
+        .set({ ...p, updated_at: new Date().toISOString() })
+        .where('id', '=', current.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRollout(row, members);
+    });
+  }
+
+  async deleteRollout(tenantId: number, name: string): Promise<boolean> {
+    return this.write(async (trx) => {
+      await this.bump(trx, tenantId);
+      const row = await trx.selectFrom('rollouts').select('id').where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
+      if (!row) return false;
+      // The foreign key cascades too; explicit, as in deleteTenant.
+      await trx.deleteFrom('rollout_members').where('rollout_id', '=', row.id).execute();
+      await trx.deleteFrom('rollouts').where('id', '=', row.id).execute();
       return true;
     });
   }
@@ -1010,6 +1111,160 @@ async function firmwareOf(trx: Tx, keys: number[]): Promise<FirmwareRelease[]> {
   return releases
     .map((r) => toFirmwareRelease(r, (byRelease.get(Number(r.id)) ?? []).sort((a, b) => compare(a.fileName, b.fileName))))
     .sort((a, b) => keys.indexOf(a.tenantId ?? GLOBAL_LIBRARY) - keys.indexOf(b.tenantId ?? GLOBAL_LIBRARY) || compare(a.version, b.version));
+}
+
+const ROLLOUT_STATUSES: readonly RolloutStatus[] = ['running', 'paused', 'completed', 'rolled-back'];
+/** Statuses in which a rollout holds its devices: a device is in at most one such rollout of its tenant. */
+const ACTIVE_ROLLOUT_STATUSES: readonly RolloutStatus[] = ['running', 'paused'];
+
+function isActive(status: string): boolean {
+  return (ACTIVE_ROLLOUT_STATUSES as readonly string[]).includes(status);
+}
+
+/** "HH:MM-HH:MM" (hours may have one digit, spaces around the parts are allowed), UTC; start and end differ. */
+const WINDOW = /^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$/;
+
+function isWindow(text: string): boolean {
+  const m = WINDOW.exec(text);
+  if (!m) return false;
+  const [sh, sm, eh, em] = m.slice(1).map(Number) as [number, number, number, number];
+  return sh < 24 && eh < 24 && sm < 60 && em < 60 && sh * 60 + sm !== eh * 60 + em;
+}
+
+/** A time as the store keeps it (ISO-8601, UTC, milliseconds), or TypeError. */
+function isoTime(what: string, value: unknown): string {
+  const t = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (Number.isNaN(t)) throw new TypeError(`${what}: bad time ${JSON.stringify(value)}`);
+  return new Date(t).toISOString();
+}
+
+/**
+ * Checks a new rollout and returns what is stored in normalized form. TypeError for: an empty
+ * name or version; a selector other than an object of optional site/group/model strings; waves
+ * that are not rising percentages in (0, 100] ending at 100; a wave interval or deadline that is
+ * not a non-negative safe integer; a failure percentage outside [0, 100]; a window that is not
+ * "HH:MM-HH:MM" with differing ends; a bad waveStartedAt; a member without a MAC or whose wave is
+ * not an index into waves. ConflictError for a device listed twice. Members come back lower-case,
+ * ordered by wave then MAC.
+ */
+function checkNewRollout(r: NewRollout): {
+  selector: RolloutSelector;
+  waves: number[];
+  window: string | null;
+  waveStartedAt: string;
+  members: RolloutMember[];
+} {
+  if (typeof r.name !== 'string' || !r.name) throw new TypeError(`rollout: bad name ${JSON.stringify(r.name)}`);
+  const what = `rollout "${r.name}"`;
+  for (const [field, value] of [['fromVersion', r.fromVersion], ['toVersion', r.toVersion]] as const) {
+    if (typeof value !== 'string' || !value) throw new TypeError(`${what}: bad ${field} ${JSON.stringify(value)}`);
+  }
+
+  const sel: unknown = r.selector;
+  if (typeof sel !== 'object' || sel === null || Array.isArray(sel)) throw new TypeError(`${what}: the selector must be an object`);
+  for (const [key, value] of Object.entries(sel)) {
+    if (key !== 'site' && key !== 'group' && key !== 'model') throw new TypeError(`${what}: unknown selector field "${key}"`);
+    if (value !== undefined && typeof value !== 'string') throw new TypeError(`${what}: selector field ${key} must be a string`);
+  }
+  const selector: RolloutSelector = defined({ site: r.selector.site, group: r.selector.group, model: r.selector.model });
+
+  const waves: unknown = r.waves;
+  const badWaves = () => new TypeError(`${what}: bad waves ${JSON.stringify(waves)}: expected rising percentages ending at 100, e.g. [1, 10, 100]`);
+  if (!Array.isArray(waves) || !waves.length) throw badWaves();
+  waves.forEach((w: unknown, i) => {
+    if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0 || w > 100 || (i > 0 && w <= (waves[i - 1] as number))) throw badWaves();
+  });
+  if (waves[waves.length - 1] !== 100) throw badWaves();
+
+  for (const [field, value] of [['waveIntervalMs', r.waveIntervalMs], ['deadlineMs', r.deadlineMs]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`${what}: bad ${field} ${value}`);
+  }
+  const pct: unknown = r.maxFailurePercent;
+  if (typeof pct !== 'number' || !Number.isFinite(pct) || pct < 0 || pct > 100) throw new TypeError(`${what}: bad maxFailurePercent ${String(pct)}`);
+  const window = r.window ?? null;
+  if (window !== null && (typeof window !== 'string' || !isWindow(window))) {
+    throw new TypeError(`${what}: bad maintenance window ${JSON.stringify(window)}: expected HH:MM-HH:MM in UTC, e.g. 01:00-05:00`);
+  }
+  const waveStartedAt = isoTime(`${what}: waveStartedAt`, r.waveStartedAt);
+
+  if (!Array.isArray(r.members)) throw new TypeError(`${what}: members must be a list`);
+  const seen = new Set<string>();
+  const members = r.members.map((m: unknown): RolloutMember => {
+    const { mac, wave } = (m ?? {}) as Partial<RolloutMember>;
+    if (typeof mac !== 'string' || !mac) throw new TypeError(`${what}: a member has no MAC`);
+    const lower = normalizeMac(mac);
+    if (!Number.isSafeInteger(wave) || wave! < 0 || wave! >= waves.length) {
+      throw new TypeError(`${what}: device ${lower} is in wave ${String(wave)}, but the waves are numbered 0 to ${waves.length - 1}`);
+    }
+    if (seen.has(lower)) throw new ConflictError(`${what}: device ${lower} is listed more than once`);
+    seen.add(lower);
+    return { mac: lower, wave: wave! };
+  });
+  return { selector, waves: waves as number[], window, waveStartedAt, members: sortMembers(members) };
+}
+
+/** Checks a patch and returns the columns it sets (TypeError for an unknown status, a bad wave index or time, a non-string reason). */
+function checkRolloutPatch(patch: RolloutPatch): Partial<Pick<RolloutsTable, 'status' | 'current_wave' | 'wave_started_at' | 'reason'>> {
+  const { status, currentWave, waveStartedAt, reason } = patch;
+  if (status !== undefined && !ROLLOUT_STATUSES.includes(status)) throw new TypeError(`rollout: unknown status ${JSON.stringify(status)}`);
+  if (currentWave !== undefined && (!Number.isSafeInteger(currentWave) || currentWave < 0)) throw new TypeError(`rollout: bad wave index ${currentWave}`);
+  if (reason !== undefined && reason !== null && typeof reason !== 'string') throw new TypeError('rollout: the reason must be a string or null');
+  return defined({
+    status,
+    current_wave: currentWave,
+    wave_started_at: waveStartedAt === undefined ? undefined : isoTime('rollout: waveStartedAt', waveStartedAt),
+    reason,
+  });
+}
+
+/** ConflictError naming the first device (by MAC) that is in another running or paused rollout of the tenant. */
+async function checkNotInActiveRollout(trx: Tx, tenantId: number, tenantSlug: string, members: readonly RolloutMember[], selfId: number | undefined): Promise<void> {
+  const macs = members.map((m) => m.mac).sort(compare);
+  for (const chunk of chunks(macs, IN_CHUNK)) {
+    const hit = await trx
+      .selectFrom('rollout_members as m')
+      .innerJoin('rollouts as r', 'r.id', 'm.rollout_id')
+      .select(['m.mac', 'r.name', 'r.status'])
+      .where('m.mac', 'in', chunk)
+      .where('r.tenant_id', '=', tenantId)
+      .where('r.status', 'in', ACTIVE_ROLLOUT_STATUSES)
+      .$if(selfId !== undefined, (q) => q.where('r.id', '!=', selfId!))
+      .orderBy('m.mac')
+      .orderBy('r.name')
+      .executeTakeFirst();
+    if (hit) throw new ConflictError(`device ${hit.mac} is already in rollout "${hit.name}" (${hit.status}) of tenant "${tenantSlug}"`);
+  }
+}
+
+/** Members of one rollout, by wave then MAC. */
+async function membersOf(trx: Tx, rolloutId: number): Promise<RolloutMember[]> {
+  const rows = await trx.selectFrom('rollout_members').select(['mac', 'wave']).where('rollout_id', '=', rolloutId).execute();
+  return sortMembers(rows.map((r) => ({ mac: r.mac, wave: Number(r.wave) })));
+}
+
+/** All rollouts of a tenant with their members, by name. */
+async function rolloutsOf(trx: Tx, tenantId: number): Promise<Rollout[]> {
+  const rows = await trx.selectFrom('rollouts').selectAll().where('tenant_id', '=', tenantId).execute();
+  if (!rows.length) return [];
+  const members = await trx
+    .selectFrom('rollout_members as m')
+    .innerJoin('rollouts as r', 'r.id', 'm.rollout_id')
+    .select(['m.rollout_id', 'm.mac', 'm.wave'])
+    .where('r.tenant_id', '=', tenantId)
+    .execute();
+  const byRollout = new Map<number, RolloutMember[]>();
+  for (const m of members) {
+    const id = Number(m.rollout_id);
+    const member = { mac: m.mac, wave: Number(m.wave) };
+    const list = byRollout.get(id);
+    if (list) list.push(member);
+    else byRollout.set(id, [member]);
+  }
+  return rows.map((r) => toRollout(r, sortMembers(byRollout.get(Number(r.id)) ?? []))).sort((a, b) => compare(a.name, b.name));
+}
+
+function sortMembers(members: RolloutMember[]): RolloutMember[] {
+  return members.sort((a, b) => a.wave - b.wave || compare(a.mac, b.mac));
 }
 
 async function hostnamesOf(trx: Tx | Db, tenantId: number): Promise<string[]> {
@@ -1235,4 +1490,49 @@ function toFirmwareImage(r: FirmwareImageRow): FirmwareImage {
     blobKey: r.blob_key,
     size: Number(r.size),
   };
+}
+
+function toRollout(r: RolloutRow, members: RolloutMember[]): Rollout {
+  return {
+    id: Number(r.id),
+    tenantId: Number(r.tenant_id),
+    name: r.name,
+    fromVersion: r.from_version,
+    toVersion: r.to_version,
+    selector: parseSelector(r.selector),
+    waves: parseNumberArray(r.waves),
+    waveIntervalMs: Number(r.wave_interval_ms),
+    deadlineMs: Number(r.deadline_ms),
+    maxFailurePercent: Number(r.max_failure_percent),
+    window: r.window,
+    status: r.status as RolloutStatus,
+    currentWave: Number(r.current_wave),
+    waveStartedAt: r.wave_started_at,
+    reason: r.reason,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    members,
+  };
+}
+
+function parseNumberArray(json: string): number[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : [];
+  } catch {
+    return [];
+  }
+}
+
+function parseSelector(json: string): RolloutSelector {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return {};
+  }
+  if (typeof v !== 'object' || v === null) return {};
+  const o = v as Record<string, unknown>;
+  const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+  return defined({ site: str(o.site), group: str(o.group), model: str(o.model) });
 }

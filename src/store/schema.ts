@@ -158,6 +158,41 @@ export interface FirmwareImagesTable {
   size: number;
 }
 
+/** A staged firmware rollout of one tenant; its devices are in rollout_members. */
+export interface RolloutsTable {
+  id: Generated<number>;
+  tenant_id: number;
+  /** Unique per tenant. */
+  name: string;
+  from_version: string;
+  to_version: string;
+  /** JSON object: { site?, group?, model? } strings. */
+  selector: string;
+  /** JSON array of cumulative percentages, ascending, the last 100. */
+  waves: string;
+  wave_interval_ms: number;
+  deadline_ms: number;
+  /** May be fractional (real / double precision). */
+  max_failure_percent: number;
+  /** UTC maintenance window "HH:MM-HH:MM", or null. */
+  window: string | null;
+  /** 'running' | 'paused' | 'completed' | 'rolled-back' */
+  status: string;
+  current_wave: number;
+  wave_started_at: string;
+  reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RolloutMembersTable {
+  rollout_id: number;
+  /** Lower-case, as in devices. */
+  mac: string;
+  /** Index into the rollout's waves. */
+  wave: number;
+}
+
 export interface Database {
   revision: RevisionTable;
   tenants: TenantsTable;
@@ -172,6 +207,8 @@ export interface Database {
   phone_logs: PhoneLogsTable;
   firmware_releases: FirmwareReleasesTable;
   firmware_images: FirmwareImagesTable;
+  rollouts: RolloutsTable;
+  rollout_members: RolloutMembersTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

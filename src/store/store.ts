@@ -247,6 +247,53 @@ export interface NewFirmwareRelease {
   images: FirmwareImage[];
 }
 
+export type RolloutStatus = 'running' | 'paused' | 'completed' | 'rolled-back';
+
+/** How a rollout's devices were chosen: recorded for people, never interpreted by the store. */
+export interface RolloutSelector {
+  site?: string;
+  group?: string;
+  model?: string;
+}
+
+/** A staged firmware rollout: a fixed set of one tenant's devices moves from one version to another in waves. */
+export interface Rollout {
+  id: number;
+  tenantId: number;
+  /** Unique per tenant, e.g. "vvx-6.4.6". */
+  name: string;
+  fromVersion: string;
+  toVersion: string;
+  /** How its devices were chosen (for people; membership is fixed at creation). */
+  selector: RolloutSelector;
+  /** Cumulative percentages of the devices released by each wave, ascending, last = 100, e.g. [1, 10, 100]. */
+  waves: number[];
+  /** Least time a wave soaks before the next is released. */
+  waveIntervalMs: number;
+  /** Time a wave's phones have to report the new version before they count as failed. */
+  deadlineMs: number;
+  /** More failed phones than this percentage of the wave pauses the rollout. */
+  maxFailurePercent: number;
+  /** UTC maintenance window "HH:MM-HH:MM" in which waves are released, or null for any time. */
+  window: string | null;
+  status: RolloutStatus;
+  /** Index into waves of the newest released wave. */
+  currentWave: number;
+  waveStartedAt: string;
+  /** Why it is paused or rolled back, for people; null otherwise. */
+  reason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Every device of the rollout and the wave (index) it belongs to, ordered by wave then mac. */
+  members: { mac: string; wave: number }[];
+}
+
+export type NewRollout = Omit<Rollout, 'id' | 'createdAt' | 'updatedAt' | 'status' | 'currentWave' | 'waveStartedAt' | 'reason'> & {
+  waveStartedAt: string;
+};
+
+export type RolloutPatch = Partial<Pick<Rollout, 'status' | 'currentWave' | 'waveStartedAt' | 'reason'>>;
+
 /** Everything the core needs to render any file of one tenant, read in one go. */
 export interface TenantPolicyData {
   tenant: Tenant;
@@ -259,6 +306,8 @@ export interface TenantPolicyData {
   files: StoredFile[];
   /** The tenant's own firmware releases, then the global library's (tenantId null), each by version. */
   firmware: FirmwareRelease[];
+  /** All the tenant's rollouts, whatever their status, by name, with their members. */
+  rollouts: Rollout[];
 }
 
 export interface Store {
@@ -272,7 +321,7 @@ export interface Store {
   updateTenant(id: number, patch: TenantPatch): Promise<Tenant>;
   getTenantBySlug(slug: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
-  /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows, firmware releases). */
+  /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows, firmware releases, rollouts). */
   deleteTenant(id: number): Promise<void>;
 
   createSite(tenantId: number, slug: string, name: string): Promise<Site>;
@@ -329,6 +378,28 @@ export interface Store {
   getFirmwareRelease(tenantId: number | null, version: string): Promise<FirmwareRelease | undefined>;
   /** Returns false when there was no such release. Bumps revisions like addFirmwareRelease. */
   deleteFirmwareRelease(tenantId: number | null, version: string): Promise<boolean>;
+
+  /**
+   * Creates a rollout (status running, wave 0 released at waveStartedAt). ConflictError for a name
+   * the tenant already uses, for a device listed twice, or when a member device is in another
+   * rollout of the tenant that is running or paused (the message names the device and that
+   * rollout); NotFoundError for an unknown tenant; TypeError for nonsense (see kysely-store.ts).
+   * MACs are stored lower-case. Bumps the tenant's revision.
+   */
+  createRollout(rollout: NewRollout): Promise<Rollout>;
+  /** The tenant's rollouts, whatever their status, ordered by name, with their members. */
+  listRollouts(tenantId: number): Promise<Rollout[]>;
+  getRollout(tenantId: number, name: string): Promise<Rollout | undefined>;
+  /**
+   * Changes status, wave and reason (undefined keeps, a null reason clears); updatedAt moves.
+   * NotFoundError for an unknown id (or one of another tenant), TypeError for a wave index outside
+   * the rollout's waves, ConflictError when making a completed or rolled-back rollout running or
+   * paused again while one of its devices is in another running or paused rollout. Bumps the
+   * tenant's revision (phones' targets change).
+   */
+  updateRollout(tenantId: number, id: number, patch: RolloutPatch): Promise<Rollout>;
+  /** Deletes the rollout and its members; returns false when there was no such rollout. Bumps the tenant's revision. */
+  deleteRollout(tenantId: number, name: string): Promise<boolean>;
 
   /** Records a new version of an uploaded file (the bytes are already durable in the blob store). Does not bump revisions. */
   recordPhoneUpload(upload: Omit<PhoneUpload, 'version' | 'createdAt'>): Promise<PhoneUpload>;

@@ -117,6 +117,33 @@ describe('downgrade guard', () => {
   });
 });
 
+describe('upgrade loops', () => {
+  test('a phone that fetches its image three times and keeps reporting the old version is held on it', async () => {
+    const mac = '0004f2000777';
+    await addDevice(env.ctx, acme, mac, {});
+    await setFirmwareTarget(env.ctx, acme, {}, '6.4.6.1234');
+    const old = ua('VVX_500', '5.9.8.5760', mac);
+    for (let i = 0; i < 2; i++) assert.equal(await text('/firmware/6.4.6.1234/3111-44500-001.sip.ld', old), '6.4.6.1234/3111-44500-001.sip.ld');
+    assert.equal(appFilePath(await text('/000000000000.cfg', old)), 'firmware/6.4.6.1234/sip.ld', 'two downloads are not a loop');
+    // A phone that already runs the image's version only reads its header: that never counts.
+    for (let i = 0; i < 3; i++) await text('/firmware/6.4.6.1234/3111-44500-001.sip.ld', ua('VVX_500', '6.4.6.1234', '0004f2000778'));
+    await text('/firmware/6.4.6.1234/3111-44500-001.sip.ld', old);
+    const line = env.logs.find((l) => String(l.msg).startsWith('firmware upgrade loop') && l.mac === mac);
+    assert.ok(line, 'the loop is logged');
+    assert.equal(env.logs.filter((l) => String(l.msg).startsWith('firmware upgrade loop')).length, 1, 'only the looping phone is flagged');
+    let master = '';
+    for (let i = 0; i < 50 && appFilePath(master) !== 'firmware/5.9.8.5760/sip.ld'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      master = await text(`/${mac}.cfg`, old);
+    }
+    assert.equal(appFilePath(master), 'firmware/5.9.8.5760/sip.ld', 'held on the version it runs');
+    const rows = await env.ctx.store.listParameters(acme.id);
+    assert.ok(rows.some((r) => r.scope === 'device' && r.name === 'polyprov.firmware.loopDetected' && r.value.startsWith('6.4.6.1234 at ')));
+    assert.ok(await unsetFirmwareTarget(env.ctx, acme, { device: mac }));
+    assert.ok(!(await env.ctx.store.listParameters(acme.id)).some((r) => r.scope === 'device' && r.name.startsWith('polyprov.firmware.')));
+  });
+});
+
 describe('manifest', () => {
   test('ucs.xml lists the tenant’s and the global versions, newest first, on the URL asked', async () => {
     const xml = await text('/ucs.xml');

@@ -15,7 +15,7 @@ import pg from 'pg';
 import { InCodeMigrationProvider } from '../../src/store/migrations/index.js';
 import { ConflictError, NotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { FirmwareImage, NewFirmwareRelease, NewTenant, Sighting, Store, Tenant } from '../../src/store/store.js';
+import type { FirmwareImage, NewFirmwareRelease, NewRollout, NewTenant, Rollout, Sighting, Store, Tenant } from '../../src/store/store.js';
 import { startThrowawayPostgres } from '../support/postgres.js';
 import type { ThrowawayPostgres } from '../support/postgres.js';
 
@@ -112,6 +112,25 @@ function fwImage(fileName: string, extra: Partial<FirmwareImage> = {}): Firmware
 
 function fwRelease(tenantId: number | null, version: string, images: FirmwareImage[] = [fwImage('sip.ld')]): NewFirmwareRelease {
   return { tenantId, version, layout: 'combined', source: `polycom-uc-${version}.zip`, images };
+}
+
+/** A rollout of the given devices (all in wave 0 unless told), from 6.4.0 to 6.4.6 in waves 1/10/100. */
+function rolloutInput(tenantId: number, name: string, members: (string | { mac: string; wave: number })[], extra: Partial<NewRollout> = {}): NewRollout {
+  return {
+    tenantId,
+    name,
+    fromVersion: '6.4.0.1234',
+    toVersion: '6.4.6.0001',
+    selector: {},
+    waves: [1, 10, 100],
+    waveIntervalMs: 3_600_000,
+    deadlineMs: 1_800_000,
+    maxFailurePercent: 5,
+    window: null,
+    waveStartedAt: '2025-03-01T02:00:00.000Z',
+    members: members.map((m) => (typeof m === 'string' ? { mac: m, wave: 0 } : m)),
+    ...extra,
+  };
 }
 
 async function tenantRevision(store: Store, slug: string): Promise<number> {
@@ -1031,7 +1050,7 @@ for (const backend of [sqliteBackend, postgresBackend]) {
     });
 
     /** Rows of a table, counted over a connection of its own (behind the store's back). */
-    async function countRows(table: 'firmware_releases' | 'firmware_images'): Promise<number> {
+    async function countRows(table: 'firmware_releases' | 'firmware_images' | 'rollouts' | 'rollout_members'): Promise<number> {
       if (backend.name === 'sqlite') {
         const db = new BetterSqlite3(join(f.dataDir, 'polyprov.sqlite'), { readonly: true });
         try {
@@ -1196,6 +1215,236 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       const was = await revs();
       await rejectsWith(store.addFirmwareRelease(fwRelease(null, '7.0.0')), ConflictError);
       assert.deepEqual(await revs(), was, 'a refused add moves nothing');
+    });
+
+    test('rollouts: create, get, list by name, update, delete; every field and the members round-trip', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const long = 5 * 1024 ** 3; // beyond 32 bits: bigint on PostgreSQL, still a number
+      const input = rolloutInput(
+        a.id,
+        'vvx-6.4.6',
+        [{ mac: '0004F2000003', wave: 2 }, { mac: '0004f2000002', wave: 0 }, { mac: '0004f2000009', wave: 1 }, { mac: '0004f2000001', wave: 2 }],
+        { selector: { site: 'hq', model: 'VVX_500' }, waveIntervalMs: long, deadlineMs: 7_200_000, maxFailurePercent: 0.5, window: null },
+      );
+      const r = await store.createRollout(input);
+      const expected: Rollout = {
+        id: r.id,
+        tenantId: a.id,
+        name: 'vvx-6.4.6',
+        fromVersion: '6.4.0.1234',
+        toVersion: '6.4.6.0001',
+        selector: { site: 'hq', model: 'VVX_500' },
+        waves: [1, 10, 100],
+        waveIntervalMs: long,
+        deadlineMs: 7_200_000,
+        maxFailurePercent: 0.5,
+        window: null,
+        status: 'running',
+        currentWave: 0,
+        waveStartedAt: '2025-03-01T02:00:00.000Z',
+        reason: null,
+        createdAt: r.createdAt,
+        updatedAt: r.createdAt,
+        members: [
+          { mac: '0004f2000002', wave: 0 },
+          { mac: '0004f2000009', wave: 1 },
+          { mac: '0004f2000001', wave: 2 },
+          { mac: '0004f2000003', wave: 2 },
+        ],
+      };
+      assert.deepEqual(r, expected, 'status running, wave 0, MACs lower-case, members by wave then MAC');
+      assert.ok(Number.isInteger(r.id) && r.id > 0);
+      assert.ok(!Number.isNaN(Date.parse(r.createdAt)));
+      const got = await store.getRollout(a.id, 'vvx-6.4.6');
+      assert.deepEqual(got, expected);
+      assert.strictEqual(got!.maxFailurePercent, 0.5);
+      assert.strictEqual(got!.waveIntervalMs, long);
+
+      const windowed = await store.createRollout(
+        rolloutInput(a.id, 'Zeta', ['0004f2000010'], { window: '01:00-05:00', waves: [100], maxFailurePercent: 0, deadlineMs: 0, selector: { group: 'lobby' } }),
+      );
+      assert.deepEqual([windowed.window, windowed.waves, windowed.maxFailurePercent, windowed.deadlineMs, windowed.selector], ['01:00-05:00', [100], 0, 0, { group: 'lobby' }]);
+      const empty = await store.createRollout(rolloutInput(a.id, 'alpha', [], { waves: [12.5, 100] }));
+      assert.deepEqual([empty.members, empty.waves], [[], [12.5, 100]]);
+      assert.deepEqual(
+        (await store.listRollouts(a.id)).map((x) => x.name),
+        ['Zeta', 'alpha', 'vvx-6.4.6'],
+        'by name in code-unit order',
+      );
+      assert.deepEqual((await store.listRollouts(a.id))[2], expected, 'the list carries every field and the members');
+      assert.deepEqual(await store.listRollouts(b.id), []);
+      assert.equal(await store.getRollout(b.id, 'vvx-6.4.6'), undefined, "another tenant's rollout is not found");
+      assert.equal(await store.getRollout(a.id, 'nope'), undefined);
+
+      const paused = await store.updateRollout(a.id, r.id, { status: 'paused', reason: '3 of 10 phones of wave 2 of 3 failed' });
+      assert.deepEqual(paused, { ...expected, status: 'paused', reason: '3 of 10 phones of wave 2 of 3 failed', updatedAt: paused.updatedAt });
+      assert.ok(paused.updatedAt >= paused.createdAt);
+      assert.deepEqual(await store.getRollout(a.id, 'vvx-6.4.6'), paused);
+      const advanced = await store.updateRollout(a.id, r.id, { status: 'running', currentWave: 2, waveStartedAt: '2025-03-02T03:04:05.678Z', reason: null });
+      assert.deepEqual(advanced, { ...expected, currentWave: 2, waveStartedAt: '2025-03-02T03:04:05.678Z', updatedAt: advanced.updatedAt });
+      const kept = await store.updateRollout(a.id, r.id, { reason: 'note' });
+      assert.deepEqual([kept.status, kept.currentWave, kept.waveStartedAt, kept.reason], ['running', 2, '2025-03-02T03:04:05.678Z', 'note'], 'undefined keeps');
+      assert.deepEqual(await store.getRollout(a.id, 'vvx-6.4.6'), kept);
+
+      await rejectsWith(store.updateRollout(a.id, 999_999, { status: 'paused' }), NotFoundError);
+      await rejectsWith(store.updateRollout(b.id, r.id, { status: 'paused' }), NotFoundError, /rollout \d+ does not exist in tenant "beta"/);
+      await assert.rejects(store.updateRollout(a.id, r.id, { currentWave: 3 }), TypeError, 'a wave the rollout does not have');
+      await assert.rejects(store.updateRollout(a.id, r.id, { currentWave: -1 }), TypeError);
+      await assert.rejects(store.updateRollout(a.id, r.id, { status: 'done' as never }), TypeError);
+      await assert.rejects(store.updateRollout(a.id, r.id, { waveStartedAt: 'soon' }), TypeError);
+      assert.deepEqual(await store.getRollout(a.id, 'vvx-6.4.6'), kept, 'refused updates change nothing');
+
+      const bad: [string, Partial<NewRollout>][] = [
+        ['no waves', { waves: [] }],
+        ['falling waves', { waves: [10, 5, 100] }],
+        ['last wave not 100', { waves: [1, 10, 90] }],
+        ['a 0 % wave', { waves: [0, 100] }],
+        ['a wave index outside the waves', { members: [{ mac: '0004f20000aa', wave: 3 }] }],
+        ['a fractional wave index', { members: [{ mac: '0004f20000aa', wave: 0.5 }] }],
+        ['a member without a MAC', { members: [{ mac: '', wave: 0 }] }],
+        ['a window out of range', { window: '25:00-01:00' }],
+        ['an empty window', { window: '01:00-01:00' }],
+        ['a window that is no window', { window: 'nights' }],
+        ['more than 100 % may fail', { maxFailurePercent: 101 }],
+        ['a negative failure percentage', { maxFailurePercent: -1 }],
+        ['a fractional deadline', { deadlineMs: 1.5 }],
+        ['a negative interval', { waveIntervalMs: -1 }],
+        ['a start that is no time', { waveStartedAt: 'not a time' }],
+        ['an empty name', { name: '' }],
+        ['an empty target version', { toVersion: '' }],
+        ['an unknown selector field', { selector: { building: 'x' } as never }],
+      ];
+      for (const [what, extra] of bad) {
+        await assert.rejects(store.createRollout(rolloutInput(a.id, 'bad', ['0004f20000aa'], extra)), TypeError, what);
+      }
+      await rejectsWith(store.createRollout(rolloutInput(a.id, 'bad', ['0004f20000aa', '0004F20000AA'])), ConflictError, /0004f20000aa is listed more than once/);
+      await rejectsWith(store.createRollout(rolloutInput(999_999, 'bad', ['0004f20000aa'])), NotFoundError);
+      assert.equal(await store.getRollout(a.id, 'bad'), undefined, 'refused rollouts leave nothing behind');
+
+      assert.equal(await store.deleteRollout(a.id, 'vvx-6.4.6'), true);
+      assert.equal(await store.deleteRollout(a.id, 'vvx-6.4.6'), false);
+      assert.equal(await store.deleteRollout(b.id, 'Zeta'), false, "a tenant cannot delete another tenant's rollout");
+      assert.equal(await store.getRollout(a.id, 'vvx-6.4.6'), undefined);
+      assert.deepEqual(await store.listRollouts(a.id), [windowed, empty]);
+      assert.deepEqual([await countRows('rollouts'), await countRows('rollout_members')], [2, 1], "the deleted rollout's members are gone");
+    });
+
+    test('rollouts: a name is unique per tenant', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const ra = await store.createRollout(rolloutInput(a.id, 'vvx-6.4.6', ['0004f2000001']));
+      const rb = await store.createRollout(rolloutInput(b.id, 'vvx-6.4.6', ['0004f2000001']));
+      assert.notEqual(ra.id, rb.id);
+      await rejectsWith(store.createRollout(rolloutInput(a.id, 'vvx-6.4.6', ['0004f2000002'])), ConflictError, /rollout "vvx-6\.4\.6" already exists in tenant "acme"/);
+      await store.updateRollout(a.id, ra.id, { status: 'completed' });
+      await rejectsWith(store.createRollout(rolloutInput(a.id, 'vvx-6.4.6', ['0004f2000002'])), ConflictError, /already exists/);
+      assert.deepEqual(
+        (await store.getRollout(a.id, 'vvx-6.4.6'))!.members,
+        [{ mac: '0004f2000001', wave: 0 }],
+        'a conflict changes nothing',
+      );
+      assert.deepEqual(await store.getRollout(b.id, 'vvx-6.4.6'), rb);
+      await store.createRollout(rolloutInput(a.id, 'VVX-6.4.6', ['0004f2000002']));
+      assert.deepEqual(
+        (await store.listRollouts(a.id)).map((x) => x.name),
+        ['VVX-6.4.6', 'vvx-6.4.6'],
+        'names are case-sensitive',
+      );
+    });
+
+    test('rollouts: a device is in at most one running or paused rollout of its tenant', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const [m1, m2, m3] = ['0004f2000001', '0004f2000002', '0004f2000003'];
+      const r1 = await store.createRollout(rolloutInput(a.id, 'r1', [m1, { mac: m2, wave: 1 }]));
+      await rejectsWith(store.createRollout(rolloutInput(a.id, 'r2', [m3, m2.toUpperCase()])), ConflictError, /device 0004f2000002 is already in rollout "r1" \(running\)/);
+      await store.updateRollout(a.id, r1.id, { status: 'paused', reason: 'too many failures' });
+      await rejectsWith(store.createRollout(rolloutInput(a.id, 'r2', [m2, m3])), ConflictError, /device 0004f2000002 is already in rollout "r1" \(paused\)/);
+      assert.equal(await store.getRollout(a.id, 'r2'), undefined);
+      await store.updateRollout(a.id, r1.id, { status: 'running', reason: null }); // its own members do not conflict
+      await store.createRollout(rolloutInput(b.id, 'r2', [m1, m2])); // the same MACs in another tenant
+
+      await store.updateRollout(a.id, r1.id, { status: 'completed' });
+      const r2 = await store.createRollout(rolloutInput(a.id, 'r2', [m2, m3]));
+      await store.updateRollout(a.id, r2.id, { status: 'rolled-back', reason: 'rolled back by admin' });
+      const r3 = await store.createRollout(rolloutInput(a.id, 'r3', [m2]));
+      assert.deepEqual(r3.members, [{ mac: m2, wave: 0 }]);
+
+      // Reviving a finished rollout must not put a device into two active ones.
+      await rejectsWith(store.updateRollout(a.id, r1.id, { status: 'running' }), ConflictError, /device 0004f2000002 is already in rollout "r3" \(running\)/);
+      await rejectsWith(store.updateRollout(a.id, r2.id, { status: 'paused' }), ConflictError, /"r3"/);
+      assert.equal((await store.getRollout(a.id, 'r1'))!.status, 'completed', 'a refused revival changes nothing');
+      await store.updateRollout(a.id, r3.id, { status: 'completed' });
+      assert.equal((await store.updateRollout(a.id, r1.id, { status: 'running' })).status, 'running');
+      await rejectsWith(store.createRollout(rolloutInput(a.id, 'r4', [m1])), ConflictError, /"r1"/);
+    });
+
+    test('loadTenantPolicy returns the tenant’s rollouts, whatever their status, with their members', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      assert.deepEqual((await store.loadTenantPolicy(a.id)).rollouts, []);
+      const done = await store.createRollout(rolloutInput(a.id, 'old', ['0004f2000001', '0004f2000002']));
+      const finished = await store.updateRollout(a.id, done.id, { status: 'completed', currentWave: 2 });
+      const live = await store.createRollout(
+        rolloutInput(a.id, 'new', [{ mac: '0004f2000002', wave: 1 }, { mac: '0004f2000001', wave: 0 }, { mac: '0004f2000003', wave: 2 }], { maxFailurePercent: 2.5, window: '22:00-04:00' }),
+      );
+      const other = await store.createRollout(rolloutInput(b.id, 'new', ['0004f2000009']));
+      const pa = await store.loadTenantPolicy(a.id);
+      assert.deepEqual(pa.rollouts, [live, finished]);
+      assert.deepEqual(pa.rollouts[0]!.members.map((m) => m.mac), ['0004f2000001', '0004f2000002', '0004f2000003']);
+      assert.deepEqual((await store.loadTenantPolicy(b.id)).rollouts, [other]);
+    });
+
+    test('rollout revisions: create, update and delete move the tenant and the global revision; refusals move nothing', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      await store.createTenant(tenantInput('beta'));
+      const revs = async () => [await store.revision(), await tenantRevision(store, 'acme'), await tenantRevision(store, 'beta')];
+      let id = 0;
+      const steps: [string, () => Promise<unknown>][] = [
+        ['createRollout', async () => (id = (await store.createRollout(rolloutInput(a.id, 'r', ['0004f2000001']))).id)],
+        ['updateRollout (pause)', () => store.updateRollout(a.id, id, { status: 'paused', reason: 'x' })],
+        ['updateRollout (advance)', () => store.updateRollout(a.id, id, { status: 'running', currentWave: 1, waveStartedAt: new Date().toISOString() })],
+        ['deleteRollout', () => store.deleteRollout(a.id, 'r')],
+      ];
+      for (const [what, step] of steps) {
+        const was = await revs();
+        await step();
+        assert.deepEqual(await revs(), [was[0]! + 1, was[1]! + 1, was[2]], what);
+      }
+      const r = await store.createRollout(rolloutInput(a.id, 'r', ['0004f2000001']));
+      const was = await revs();
+      await rejectsWith(store.createRollout(rolloutInput(a.id, 'r', ['0004f2000002'])), ConflictError);
+      await rejectsWith(store.createRollout(rolloutInput(a.id, 'r2', ['0004f2000001'])), ConflictError);
+      await assert.rejects(store.updateRollout(a.id, r.id, { currentWave: 9 }), TypeError);
+      await rejectsWith(store.updateRollout(a.id, r.id + 1, { status: 'paused' }), NotFoundError);
+      assert.deepEqual(await revs(), was, 'refused changes move nothing');
+    });
+
+    test('deleting a tenant deletes its rollouts and their members, and nothing of other tenants', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      await store.createRollout(rolloutInput(a.id, 'r1', ['0004f2000001', { mac: '0004f2000002', wave: 2 }]));
+      const done = await store.createRollout(rolloutInput(a.id, 'r0', ['0004f2000003']));
+      await store.updateRollout(a.id, done.id, { status: 'rolled-back', reason: 'x' });
+      const rb = await store.createRollout(rolloutInput(b.id, 'r1', ['0004f2000001']));
+      assert.deepEqual([await countRows('rollouts'), await countRows('rollout_members')], [3, 4]);
+
+      await store.deleteTenant(a.id);
+      assert.deepEqual(await store.listRollouts(a.id), []);
+      assert.deepEqual([await countRows('rollouts'), await countRows('rollout_members')], [1, 1], "only the tenant's rows went");
+      assert.deepEqual(await store.listRollouts(b.id), [rb]);
+      assert.deepEqual((await store.loadTenantPolicy(b.id)).rollouts, [rb]);
+
+      const again = await store.createTenant(tenantInput('acme'));
+      assert.deepEqual(await store.listRollouts(again.id), []);
+      await store.createRollout(rolloutInput(again.id, 'r1', ['0004f2000001', '0004f2000002']));
     });
   });
 }

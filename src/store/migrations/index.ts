@@ -10,6 +10,7 @@ import * as m0004 from './0004-log-retention.js';
 import * as m0005 from './0005-override-policy.js';
 import * as m0006 from './0006-network-access.js';
 import * as m0007 from './0007-firmware-library.js';
+import * as m0008 from './0008-rollouts.js';
 
 type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0005-override-policy': m0005,
   '0006-network-access': m0006,
   '0007-firmware-library': m0007,
+  '0008-rollouts': m0008,
 };
 
 export class InCodeMigrationProvider implements MigrationProvider {
