@@ -2,7 +2,9 @@ import { basename } from 'node:path';
 import { classifyRelease, type ReleaseContents } from '../domain/firmware-release.js';
 import { FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_LOOP, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
 import { parseFirmwareVersion } from '../domain/firmware-version.js';
-import type { FirmwareImage, FirmwareRelease, Tenant } from '../store/store.js';
+import { normalizeModel } from '../domain/models.js';
+import { prerequisiteWarnings, type PrerequisiteRule } from '../domain/firmware-prerequisites.js';
+import type { Device, FirmwareImage, FirmwareRelease, Scope, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
 import { AdminError } from './admin-error.js';
 import { resolveScope, type ScopeSelector } from './parameters.js';
@@ -96,15 +98,59 @@ export async function findRelease(ctx: AdminContext, t: Tenant, version: string)
   return (await ctx.store.getFirmwareRelease(t.id, version)) ?? (await ctx.store.getFirmwareRelease(null, version));
 }
 
-/** Sets the target version at one layer; it must exist in the tenant's or the global library. */
-export async function setFirmwareTarget(ctx: AdminContext, t: Tenant, sel: ScopeSelector, version: string, opts: { allowDowngrade?: boolean } = {}): Promise<FirmwareRelease> {
+/**
+ * Sets the target version at one layer; it must exist in the tenant's or the global library.
+ * Returns the release and a warning per prerequisite (Updater, BootROM, intermediate release) that
+ * devices of that layer may lack, from what they have reported.
+ */
+export async function setFirmwareTarget(
+  ctx: AdminContext,
+  t: Tenant,
+  sel: ScopeSelector,
+  version: string,
+  opts: { allowDowngrade?: boolean } = {},
+): Promise<{ release: FirmwareRelease; warnings: string[] }> {
   const v = parseFirmwareVersion(version);
   const release = await findRelease(ctx, t, v);
   if (!release) throw new AdminError(`no firmware ${v} in tenant "${t.slug}"'s library or the global one (import it first: polyprov firmware import)`);
   const scope = await resolveScope(ctx, t, sel, true);
   await ctx.store.setParameters(t.id, scope, { [FIRMWARE_TARGET]: v, ...(opts.allowDowngrade ? { [FIRMWARE_ALLOW_DOWNGRADE]: '1' } : {}) });
   if (opts.allowDowngrade === false) await ctx.store.unsetParameters(t.id, scope, [FIRMWARE_ALLOW_DOWNGRADE]);
-  return release;
+  const model = sel.model !== undefined ? normalizeModel(sel.model) : undefined;
+  const devices = (await ctx.store.listDevices(t.id)).filter((d) => inScope(d, scope, model));
+  return { release, warnings: prerequisiteReport(v, devices) };
+}
+
+function inScope(d: Device, scope: Scope, model: string | undefined): boolean {
+  switch (scope.kind) {
+    case 'tenant':
+      return true;
+    case 'site':
+      return d.siteId === scope.id;
+    case 'group':
+      return d.groupId === scope.id;
+    case 'device':
+      return d.id === scope.id;
+    case 'model':
+      return d.model === model;
+  }
+}
+
+/** One line per prerequisite some of these devices may lack for `version`, with counts. */
+export function prerequisiteReport(version: string, devices: readonly Device[]): string[] {
+  const byRule = new Map<PrerequisiteRule, { missing: number; unknown: number }>();
+  for (const d of devices) {
+    for (const w of prerequisiteWarnings(version, { model: d.model, running: d.firmware, updater: d.updaterVersion })) {
+      const n = byRule.get(w.rule) ?? { missing: 0, unknown: 0 };
+      n[w.state] += 1;
+      byRule.set(w.rule, n);
+    }
+  }
+  return [...byRule].map(([rule, n]) => {
+    const needs = Object.entries(rule.needs).map(([what, v]) => `${what === 'running' ? 'a running version' : `the ${what === 'bootrom' ? 'BootROM' : 'Updater'}`} ${v} or later`).join(', ');
+    const counts = [n.missing && `${n.missing} reported an older one`, n.unknown && `${n.unknown} never reported theirs`].filter(Boolean).join(', ');
+    return `${n.missing + n.unknown} device(s) may not take ${version}: it needs ${needs} (${counts}). ${rule.why} [${rule.source}]`;
+  });
 }
 
 /** Removes the target (and any downgrade permission or upgrade-loop hold) from one layer; false when it had none. */

@@ -13,7 +13,7 @@ import {
 import type { Device, Rollout, RolloutSelector, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
 import { AdminError } from './admin-error.js';
-import { findRelease } from './firmware.js';
+import { findRelease, prerequisiteReport } from './firmware.js';
 import { requireGroup, requireSite } from './structure.js';
 import { validateSlug } from './validate-names.js';
 
@@ -37,7 +37,8 @@ function matches(d: Device, sel: { siteId?: number; groupId?: number; model?: st
   return d.registered && (sel.siteId === undefined || d.siteId === sel.siteId) && (sel.groupId === undefined || d.groupId === sel.groupId) && (sel.model === undefined || d.model === sel.model);
 }
 
-export async function createRollout(ctx: AdminContext, t: Tenant, s: NewRolloutSettings, now = new Date()): Promise<Rollout> {
+/** The rollout, and a warning per prerequisite some of its devices may lack (admin/firmware.ts). */
+export async function createRollout(ctx: AdminContext, t: Tenant, s: NewRolloutSettings, now = new Date()): Promise<Rollout & { warnings: string[] }> {
   const name = validateSlug('rollout', s.name);
   const from = parseFirmwareVersion(s.from);
   const to = parseFirmwareVersion(s.to);
@@ -56,7 +57,7 @@ export async function createRollout(ctx: AdminContext, t: Tenant, s: NewRolloutS
   };
   const devices = (await ctx.store.listDevices(t.id)).filter((d) => matches(d, sel));
   if (devices.length === 0) throw new AdminError(`no registered device of tenant "${t.slug}" matches ${describeSelector(s.selector)}: nothing to roll out`);
-  return ctx.store.createRollout({
+  const rollout = await ctx.store.createRollout({
     tenantId: t.id,
     name,
     fromVersion: from,
@@ -70,6 +71,7 @@ export async function createRollout(ctx: AdminContext, t: Tenant, s: NewRolloutS
     waveStartedAt: now.toISOString(),
     members: assignWaves(name, devices.map((d) => d.mac), s.waves),
   });
+  return { ...rollout, warnings: prerequisiteReport(to, devices) };
 }
 
 export function describeSelector(sel: RolloutSelector): string {

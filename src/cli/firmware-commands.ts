@@ -90,7 +90,8 @@ export function registerFirmwareCommands(program: Command): void {
     ),
   ).action(async (version: string, _o, cmd: Command) =>
     withTenant(cmd, async (ctx, t, o) => {
-      const r = await setFirmwareTarget(ctx, t, selector(o), version, { allowDowngrade: o.allowDowngrade === true });
+      const { release: r, warnings } = await setFirmwareTarget(ctx, t, selector(o), version, { allowDowngrade: o.allowDowngrade === true });
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`target firmware ${r.version} (${r.tenantId === null ? 'global library' : 'tenant library'})${o.allowDowngrade ? ', downgrade allowed' : ''}\n`);
     }),
   );

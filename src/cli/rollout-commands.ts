@@ -69,6 +69,7 @@ export function registerRolloutCommands(program: Command): void {
         maxFailurePercent: Number(o.maxFailures),
         ...(o.window ? { window: o.window as string } : {}),
       });
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       const sizes = r.waves.map((_, w) => r.members.filter((m) => m.wave === w).length);
       process.stdout.write(`rollout ${r.name}: ${r.members.length} device(s) of ${describeSelector(r.selector)} from ${r.fromVersion} to ${r.toVersion} in waves of ${sizes.join(' + ')}; wave 1 released\n`);
     }),

@@ -13,6 +13,7 @@ import type { Answer, PhoneRequest } from '../../src/provisioning/core.js';
 import type { Tenant } from '../../src/store/store.js';
 import { startInProcessCore, type InProcessCore } from '../support/in-process-core.js';
 import { tempDir } from '../support/server-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 let env: InProcessCore;
 let acme: Tenant;
@@ -114,6 +115,22 @@ describe('downgrade guard', () => {
     await setFirmwareTarget(env.ctx, acme, { device: VVX500 }, '5.9.8.5760', { allowDowngrade: true });
     assert.equal(appFilePath(await text(`/${VVX500}.cfg`, newer)), 'firmware/5.9.8.5760/sip.ld');
     await unsetFirmwareTarget(env.ctx, acme, { device: VVX500 });
+  });
+});
+
+describe('prerequisites', () => {
+  test('setting a target warns about devices that reported a version it cannot be reached from', async () => {
+    const mac = '0004f2000999';
+    await addDevice(env.ctx, acme, mac, {});
+    await text('/000000000000.cfg', ua('VVX_500', '5.7.2.1000', mac));
+    await waitFor('the inventory has the version', async () => ((await env.ctx.store.getDevice(acme.id, mac))?.firmware === '5.7.2.1000' ? true : undefined), 5000);
+    const { warnings } = await setFirmwareTarget(env.ctx, acme, { device: mac }, '6.4.6.1234');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^1 device\(s\) may not take 6\.4\.6\.1234: it needs a running version 5\.8\.0 or later \(1 reported an older one\)/);
+    const none = await setFirmwareTarget(env.ctx, acme, { model: 'VVX_150' }, '6.4.6.1234');
+    assert.deepEqual(none.warnings, [], 'no VVX 150 has reported anything');
+    await unsetFirmwareTarget(env.ctx, acme, { device: mac });
+    await unsetFirmwareTarget(env.ctx, acme, { model: 'VVX_150' });
   });
 });
 
