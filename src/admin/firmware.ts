@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import { classifyRelease, type ReleaseContents } from '../domain/firmware-release.js';
+import { classifyFileRelease, type FileReleaseContents } from '../domain/file-release.js';
+import { classifyRelease, type ImageKind, type ReleaseContents } from '../domain/firmware-release.js';
 import { FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_LOOP, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
 import { parseFirmwareVersion } from '../domain/firmware-version.js';
 import { normalizeModel } from '../domain/models.js';
@@ -9,6 +10,7 @@ import type { AdminContext } from './admin-context.js';
 import { AdminError } from './admin-error.js';
 import { resolveScope, type ScopeSelector } from './parameters.js';
 import { openReleaseSource } from './release-source.js';
+import { TenantSnapshot } from '../provisioning/tenant-snapshot.js';
 
 // The firmware library (a tenant's own, or the global one every tenant shares) and the target
 // version as policy. Services here are what the CLI calls now and the REST API will call later.
@@ -29,6 +31,8 @@ export interface ImportProgress {
 export interface ImportOptions {
   /** The version, when neither sip.ver nor the source's name tells it. */
   version?: string;
+  /** Keep every file by its path (Poly Rove firmware, say) instead of looking for UC Software images. */
+  files?: boolean;
 }
 
 /**
@@ -38,12 +42,14 @@ export interface ImportOptions {
  */
 export async function importRelease(ctx: AdminContext, lib: Library, paths: readonly string[], opts: ImportOptions = {}, progress: ImportProgress = {}): Promise<FirmwareRelease> {
   const source = await openReleaseSource(paths);
-  const contents = classifyRelease({
-    files: source.files,
-    sourceName: source.name,
-    ...(source.sipVer !== undefined ? { sipVer: source.sipVer } : {}),
-    ...(opts.version ? { version: opts.version } : {}),
-  });
+  const contents: ReleaseContents = opts.files
+    ? plainFiles(classifyFileRelease({ files: source.files, sourceName: source.name, ...(opts.version ? { version: opts.version } : {}) }))
+    : classifyRelease({
+        files: source.files,
+        sourceName: source.name,
+        ...(source.sipVer !== undefined ? { sipVer: source.sipVer } : {}),
+        ...(opts.version ? { version: opts.version } : {}),
+      });
   if (await ctx.store.getFirmwareRelease(libraryId(lib), contents.version)) {
     throw new AdminError(`${libraryName(lib)} already has firmware ${contents.version} (remove it first: polyprov firmware remove ${contents.version})`);
   }
@@ -58,7 +64,18 @@ export async function importRelease(ctx: AdminContext, lib: Library, paths: read
     progress.stored?.(image.fileName, blob.size);
   });
   if (images.length !== byPath.size) throw new AdminError(`only ${images.length} of ${byPath.size} images could be read from ${source.name}`);
-  return ctx.store.addFirmwareRelease({ tenantId: libraryId(lib), version: contents.version, layout: contents.layout, source: basename(source.name), images });
+  return ctx.store.addFirmwareRelease({ tenantId: libraryId(lib), version: contents.version, layout: opts.files ? 'files' : contents.layout, source: basename(source.name), images });
+}
+
+/** A file release in the shape of a classified one: every file an image of kind 'file'. */
+function plainFiles(c: FileReleaseContents): ReleaseContents {
+  return {
+    version: c.version,
+    layout: 'combined',
+    images: c.files.map((f) => ({ path: f.path, fileName: f.fileName, kind: 'file' as ImageKind, partNumber: null, models: [], size: f.size })),
+    unknownParts: [],
+    ignored: [],
+  };
 }
 
 export async function listReleases(ctx: AdminContext, lib: Library): Promise<FirmwareRelease[]> {
@@ -157,4 +174,27 @@ export function prerequisiteReport(version: string, devices: readonly Device[]):
 export async function unsetFirmwareTarget(ctx: AdminContext, t: Tenant, sel: ScopeSelector): Promise<boolean> {
   const scope = await resolveScope(ctx, t, sel, false);
   return (await ctx.store.unsetParameters(t.id, scope, [FIRMWARE_TARGET, FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_LOOP])) > 0;
+}
+
+export interface FleetRow {
+  /** What the phones report ("never seen" when they never fetched a file). */
+  running: string;
+  /** What their policy (or rollout) targets ("none" without a target). */
+  target: string;
+  devices: number;
+}
+
+/** How many of the tenant's phones run which version against which target, from the inventory. */
+export async function firmwareFleet(ctx: AdminContext, t: Tenant): Promise<FleetRow[]> {
+  const snap = new TenantSnapshot(await ctx.store.loadTenantPolicy(t.id));
+  const rows = new Map<string, FleetRow>();
+  for (const d of await ctx.store.listDevices(t.id)) {
+    const running = d.firmware ?? 'never seen';
+    const target = snap.settingFor(FIRMWARE_TARGET, snap.devicesByMac.get(d.mac), d.model ?? undefined) ?? 'none';
+    const key = `${running}|${target}`;
+    const row = rows.get(key) ?? { running, target, devices: 0 };
+    row.devices += 1;
+    rows.set(key, row);
+  }
+  return [...rows.values()].sort((a, b) => b.devices - a.devices || (a.running < b.running ? -1 : 1));
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { AdminContext } from '../admin/admin-context.js';
 import { AdminError } from '../admin/admin-error.js';
-import { importRelease, listReleases, removeRelease, requireRelease, setFirmwareTarget, unsetFirmwareTarget, type Library } from '../admin/firmware.js';
+import { firmwareFleet, importRelease, listReleases, removeRelease, requireRelease, setFirmwareTarget, unsetFirmwareTarget, type Library } from '../admin/firmware.js';
 import { requireTenant } from '../admin/tenants.js';
 import type { FirmwareRelease } from '../store/store.js';
 import { scopeOptions, selector, tenantOption, withContext, withTenant, type Opts } from './admin-commands.js';
@@ -38,10 +38,11 @@ export function registerFirmwareCommands(program: Command): void {
     fw
       .command('import <paths...>')
       .description('import a release: the zip Poly publishes (UC_Software_…_split.zip or …_combined.zip), a folder, or image files (<part>.sip.ld, sip.ld, sip.ver)')
-      .option('--version <version>', 'the version, when neither sip.ver nor the zip or folder name says it'),
+      .option('--version <version>', 'the version, when neither sip.ver nor the zip or folder name says it')
+      .option('--files', 'keep every file under its own path (Poly Rove base and handset firmware, or anything else devices fetch by name); needs --version'),
   ).action(async (paths: string[], _o, cmd: Command) =>
     withLibrary(cmd, async (ctx, lib, o) => {
-      const r = await importRelease(ctx, lib, paths, o.version ? { version: o.version as string } : {}, {
+      const r = await importRelease(ctx, lib, paths, { ...(o.version ? { version: o.version as string } : {}), ...(o.files ? { files: true } : {}) }, {
         classified: (c) => {
           process.stderr.write(`firmware ${c.version} (${c.layout}): ${c.images.length} image(s), ${size(c.images.reduce((n, i) => n + i.size, 0))}\n`);
           if (c.unknownParts.length) process.stderr.write(`warning: part numbers not in the model table (served by name only): ${c.unknownParts.join(', ')}\n`);
@@ -77,6 +78,15 @@ export function registerFirmwareCommands(program: Command): void {
       withLibrary(cmd, async (ctx, lib) => {
         await removeRelease(ctx, lib, version);
         process.stdout.write(`removed firmware ${version}\n`);
+      }),
+  );
+
+  tenantOption(fw.command('status').description('how many phones run which version, against which target (from what they report)').option('--json', 'print JSON')).action(
+    async (_o, cmd: Command) =>
+      withTenant(cmd, async (ctx, t, o) => {
+        const rows = await firmwareFleet(ctx, t);
+        if (o.json) return printJson(rows);
+        printTable(['running', 'target', 'devices', ''], rows.map((r) => [r.running, r.target, r.devices, r.target === 'none' || r.running === r.target ? '' : 'not on target']));
       }),
   );
 

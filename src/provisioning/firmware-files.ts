@@ -95,8 +95,9 @@ export function firmwarePath(snap: TenantSnapshot, segments: readonly string[], 
     }
     return undefined;
   }
-  if (segments.length === 3 && segments[0] === FIRMWARE_DIR) {
-    return inRelease(snap, segments[1]!, segments[2]!, path);
+  // Deeper paths are files of a release kept file for file (a Rove base's folders, say).
+  if (segments.length >= 3 && segments[0] === FIRMWARE_DIR) {
+    return inRelease(snap, segments[1]!, segments.slice(2).join('/'), path);
   }
   return undefined;
 }

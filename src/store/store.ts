@@ -203,11 +203,12 @@ export interface Sighting {
 
 /**
  * How a UC Software release ships its application: one image per part number (`split`, e.g.
- * `3111-44500-001.sip.ld`), one image for every model (`combined`, `sip.ld`), or both (`mixed`).
+ * `3111-44500-001.sip.ld`), one image for every model (`combined`, `sip.ld`), or both (`mixed`);
+ * `files`: every file kept under its own path (Poly Rove firmware, say).
  */
-export type FirmwareLayout = 'split' | 'combined' | 'mixed';
+export type FirmwareLayout = 'split' | 'combined' | 'mixed' | 'files';
 
-export type FirmwareImageKind = 'application' | 'bootrom' | 'updater' | 'dect';
+export type FirmwareImageKind = 'application' | 'bootrom' | 'updater' | 'dect' | 'file';
 
 /** One image of a firmware release. The bytes are in the blob store; the store keeps this metadata. */
 export interface FirmwareImage {

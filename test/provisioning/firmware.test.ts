@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { importRelease, setFirmwareTarget, unsetFirmwareTarget } from '../../src/admin/firmware.js';
+import { firmwareFleet, importRelease, removeRelease, setFirmwareTarget, unsetFirmwareTarget } from '../../src/admin/firmware.js';
 import { addDevice } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
 import type { Answer, PhoneRequest } from '../../src/provisioning/core.js';
@@ -158,6 +158,35 @@ describe('upgrade loops', () => {
     assert.ok(rows.some((r) => r.scope === 'device' && r.name === 'polyprov.firmware.loopDetected' && r.value.startsWith('6.4.6.1234 at ')));
     assert.ok(await unsetFirmwareTarget(env.ctx, acme, { device: mac }));
     assert.ok(!(await env.ctx.store.listParameters(acme.id)).some((r) => r.scope === 'device' && r.name.startsWith('polyprov.firmware.')));
+  });
+});
+
+describe('releases kept file for file', () => {
+  test('Rove base and handset firmware is served under its own folders, and needs a version', async () => {
+    const dir = join(tempDir(), 'rove');
+    mkdirSync(join(dir, 'RoveFW', 'base'), { recursive: true });
+    mkdirSync(join(dir, 'RoveFW', 'handset'), { recursive: true });
+    writeFileSync(join(dir, 'RoveFW', 'base', 'B4_8.0.3.fwu'), 'base image');
+    writeFileSync(join(dir, 'RoveFW', 'handset', 'R30_8.0.3.fwu'), 'handset image');
+    await assert.rejects(importRelease(env.ctx, acme, [dir], { files: true }), /needs its version/);
+    const r = await importRelease(env.ctx, acme, [dir], { files: true, version: '8.0.3' });
+    assert.equal(r.layout, 'files');
+    assert.deepEqual(r.images.map((i) => i.fileName), ['base/B4_8.0.3.fwu', 'handset/R30_8.0.3.fwu']);
+    assert.equal(await text('/firmware/8.0.3/base/B4_8.0.3.fwu'), 'base image');
+    assert.equal(await text('/firmware/8.0.3/handset/R30_8.0.3.fwu'), 'handset image');
+    const missing = await get('/firmware/8.0.3/base/other.fwu');
+    assert.ok(!missing.ok && missing.problem === 'not-found');
+    await removeRelease(env.ctx, acme, '8.0.3');
+  });
+});
+
+describe('fleet status', () => {
+  test('phones are counted by the version they report against their target', async () => {
+    const rows = await firmwareFleet(env.ctx, acme);
+    const total = rows.reduce((n, r) => n + r.devices, 0);
+    assert.equal(total, (await env.ctx.store.listDevices(acme.id)).length);
+    // The device that reported 5.7.2.1000 has no target of its own any more: it follows the tenant's.
+    assert.ok(rows.some((r) => r.running === '5.7.2.1000' && r.target === '6.4.6.1234' && r.devices === 1), JSON.stringify(rows));
   });
 });
 
