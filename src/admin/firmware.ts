@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { classifyFileRelease, type FileReleaseContents } from '../domain/file-release.js';
 import { classifyRelease, type ImageKind, type ReleaseContents } from '../domain/firmware-release.js';
 import { FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_LOOP, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
-import { parseFirmwareVersion } from '../domain/firmware-version.js';
+import { firmwareVersionKey, parseFirmwareVersion } from '../domain/firmware-version.js';
 import { normalizeModel } from '../domain/models.js';
 import { prerequisiteWarnings, type PrerequisiteRule } from '../domain/firmware-prerequisites.js';
 import type { Device, FirmwareImage, FirmwareRelease, Scope, Tenant } from '../store/store.js';
@@ -50,9 +50,9 @@ export async function importRelease(ctx: AdminContext, lib: Library, paths: read
         ...(source.sipVer !== undefined ? { sipVer: source.sipVer } : {}),
         ...(opts.version ? { version: opts.version } : {}),
       });
-  if (await ctx.store.getFirmwareRelease(libraryId(lib), contents.version)) {
-    throw new AdminError(`${libraryName(lib)} already has firmware ${contents.version} (remove it first: polyprov firmware remove ${contents.version})`);
-  }
+  const key = firmwareVersionKey(contents.version);
+  const same = (await ctx.store.listFirmwareReleases(libraryId(lib))).find((r) => firmwareVersionKey(r.version) === key);
+  if (same) throw new AdminError(`${libraryName(lib)} already has firmware ${same.version} (remove it first: polyprov firmware remove ${same.version})`);
   progress.classified?.(contents);
   const byPath = new Map(contents.images.map((i) => [i.path, i]));
   const images: FirmwareImage[] = [];

@@ -35,3 +35,10 @@ export function compareFirmwareVersions(a: string, b: string): number {
   }
   return 0;
 }
+
+/** One key for every spelling of a version (6.4.6 and 6.4.6.0 are the same release). */
+export function firmwareVersionKey(version: string): string {
+  const parts = parseFirmwareVersion(version).split('.').map(Number);
+  while (parts.length > 1 && parts[parts.length - 1] === 0) parts.pop();
+  return parts.join('.');
+}

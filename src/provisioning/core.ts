@@ -16,7 +16,7 @@ import type { InventoryRecorder } from './inventory-recorder.js';
 import type { Logger } from './logger.js';
 import { appendToLog, currentLogSource, LogRefused } from './phone-logs.js';
 import { DEFAULT_UPLOAD_LIMITS, limitFor, readLimited, storeWholeFile, UploadTooLarge, type UploadLimits } from './phone-uploads.js';
-import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster, masterForVersion } from './render-files.js';
+import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster, folderMaster, masterForVersion } from './render-files.js';
 import { firmwareChoice, firmwareFolder, firmwarePath, runningVersion, type Requester } from './firmware-files.js';
 import { UpgradeLoopDetector } from './upgrade-loops.js';
 import { FIRMWARE_LOOP, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
@@ -444,7 +444,7 @@ export class ProvisioningCore {
       case 'version':
         return generated(Buffer.from(`${fw.version}\n`), 'text/plain; charset=utf-8');
       case 'master': {
-        const r = masterForVersion(snap, fw.version);
+        const r = folderMaster(snap, fw.version);
         return { ok: true, tenant: slug, path: fw.path, resource: { kind: 'generated', body: r.body, etag: r.etag, contentType: 'application/xml' } };
       }
       case 'manifest':

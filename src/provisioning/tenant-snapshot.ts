@@ -2,6 +2,7 @@ import { BUILT_IN_DEFAULTS } from '../domain/built-in-defaults.js';
 import { parsedOrNone, type Subnet } from '../domain/ip-subnet.js';
 import type { PolicyLayer } from '../domain/resolve-policy.js';
 import { FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
+import { firmwareVersionKey } from '../domain/firmware-version.js';
 import type { Device, FirmwareRelease, ModelPolicy, Rollout, ScopeKind, Site, StoredFile, Tenant, TenantPolicyData } from '../store/store.js';
 
 export interface Rendered {
@@ -47,8 +48,15 @@ export class TenantSnapshot {
       if (subnets.length) this.siteTftpSubnets.set(s.id, subnets);
     }
     for (const g of data.groups) this.groupSlugs.set(g.id, g.slug);
-    // The tenant's own releases come first, so its copy of a version hides the global one.
-    for (const r of data.firmware) if (!this.releases.has(r.version)) this.releases.set(r.version, r);
+    // The tenant's own releases come first, so its copy of a version hides the global one, also
+    // when the two spell it differently (6.4.6 and 6.4.6.0).
+    const keys = new Set<string>();
+    for (const r of data.firmware) {
+      const key = firmwareVersionKey(r.version);
+      if (keys.has(key)) continue;
+      keys.add(key);
+      this.releases.set(r.version, r);
+    }
     for (const p of data.parameters) this.paramsOf(p.scope, p.scopeId, true)[p.name] = p.value;
     this.indexRollouts(data.rollouts);
   }

@@ -191,6 +191,22 @@ describe('fleet status', () => {
 });
 
 describe('manifest', () => {
+  test('a release folder holds a stock-shaped master: sip.ld relative to the folder, no configuration files', async () => {
+    const master = await text('/firmware/6.4.6.1234/000000000000.cfg');
+    assert.equal(appFilePath(master), 'sip.ld');
+    assert.match(master, /DECT_FILE_PATH="3111-17823-001\.dect\.ld"/);
+    assert.match(master, /CONFIG_FILES=""/);
+    assert.match(master, /LOG_FILE_DIRECTORY=""/);
+  });
+
+  test('one version spelled two ways is one release: a second import is refused, the manifest lists it once', async () => {
+    await assert.rejects(importRelease(env.ctx, acme, [releaseFolder('6.4.6.1234.0', ['3111-44500-001.sip.ld'])]), /already has firmware 6\.4\.6\.1234/);
+    await importRelease(env.ctx, null, [releaseFolder('6.4.6.1234.0', ['3111-44500-001.sip.ld'])]);
+    const xml = await text('/ucs.xml');
+    assert.deepEqual([...xml.matchAll(/<VERSION>([^<]*)<\/VERSION>/g)].map((m) => m[1]), ['6.4.6.1234', '5.9.8.5760']);
+    await removeRelease(env.ctx, null, '6.4.6.1234.0');
+  });
+
   test('ucs.xml lists the tenant’s and the global versions, newest first, on the URL asked', async () => {
     const xml = await text('/ucs.xml');
     const versions = [...xml.matchAll(/<VERSION>([^<]*)<\/VERSION>/g)].map((m) => m[1]);
