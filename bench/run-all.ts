@@ -4,21 +4,22 @@ import { ROOT } from './processes.js';
 
 // npm run bench [-- --repeat 1 --workers 1]
 //
-// Every benchmark, one after another: config fetch (HTTP), TFTP, FTP. Each runs as its own
-// process with its own cleanup; a failing one does not stop the next.
+// Every benchmark, one after another: config fetch (HTTP), TFTP, FTP, firmware download (HTTP).
+// Each runs as its own process with its own cleanup; a failing one does not stop the next.
 
-const BENCHES = ['bench/config-fetch.ts', 'bench/tftp-transfer.ts', 'bench/ftp-transfer.ts'];
+const BENCHES = ['bench/config-fetch.ts', 'bench/tftp-transfer.ts', 'bench/ftp-transfer.ts', 'bench/firmware-download.ts'];
 
 const USAGE = `usage: npm run bench -- [--repeat R] [--workers LIST]
 
 Runs every benchmark one after another, each with its defaults and these
 options if given: config fetch (bench/config-fetch.ts), TFTP
-(bench/tftp-transfer.ts), FTP (bench/ftp-transfer.ts). See --help of each.
-A failing bench does not stop the next. Exit status: the worst of theirs (1
-an error, 2 the config-fetch bench's missed target, 0 otherwise); 130 when
-interrupted.`;
+(bench/tftp-transfer.ts), FTP (bench/ftp-transfer.ts), firmware download
+over HTTP (bench/firmware-download.ts). See --help of each. A failing bench
+does not stop the next. Exit status: the worst of theirs (1 an error, 2 a
+missed target of the config-fetch bench or the firmware bench's RSS target,
+0 otherwise); 130 when interrupted.`;
 
-/** 1 (an error) outranks 2 (config-fetch's missed target), which outranks 0. */
+/** 1 (an error) outranks 2 (a missed target: config-fetch's, firmware RSS flatness), which outranks 0. */
 const worse = (a: number, b: number) => (a === 1 || b === 1 ? 1 : Math.max(a, b));
 
 function run(file: string, args: string[]): Promise<number> {
