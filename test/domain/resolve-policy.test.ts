@@ -16,7 +16,7 @@ function find(resolved: readonly ResolvedParameter[], name: string): ResolvedPar
 
 describe('resolvePolicy', () => {
   it('orders layers from least to most specific', () => {
-    assert.deepEqual(LAYER_ORDER, ['defaults', 'tenant', 'model', 'site', 'group', 'device']);
+    assert.deepEqual(LAYER_ORDER, ['defaults', 'tenant', 'model', 'site', 'group', 'rollout', 'device']);
   });
 
   it('lets each layer beat every less specific one', () => {
