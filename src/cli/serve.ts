@@ -6,6 +6,8 @@ import { loadServerSecret, openAdminContext, runServer, tlsOptions, type Listene
 import { loadConfig, type ConfigInput, type ServerConfig } from '../config.js';
 import { pruneOldLogSegments } from '../provisioning/phone-logs.js';
 import { tickRollouts } from '../admin/rollouts.js';
+import type { AdminContext } from '../admin/admin-context.js';
+import type { Tenant } from '../store/store.js';
 import { sweepTemporaryFiles } from '../blobs/local-disk-blob-store.js';
 import { join } from 'node:path';
 import { loadTlsMaterial } from '../servers/http/tls-material.js';
@@ -86,21 +88,39 @@ async function runWorker(cfg: ServerConfig, logger: PinoLogger): Promise<void> {
 
 const LOG_PRUNE_FIRST_MS = 60_000;
 const LOG_PRUNE_EVERY_MS = 3_600_000;
+const ROLLOUT_TICK_MS = 60_000;
 
 /**
  * Drops log segments past each tenant's maximum age (provisioning/phone-logs.ts), a minute after
- * start and then hourly. The timers do not keep the process alive; a run that overlaps the next
- * is skipped. Pruning is idempotent and lock-free, so a run cut short by a shutdown is harmless.
+ * start and then hourly. Pruning is idempotent and lock-free, so a run cut short by a shutdown is
+ * harmless.
  */
 function startLogPruner(cfg: ServerConfig, logger: PinoLogger): void {
+  startTenantJob(cfg, logger, 'log segment pruning', LOG_PRUNE_FIRST_MS, LOG_PRUNE_EVERY_MS, async (ctx, t) => {
+    const dropped = await pruneOldLogSegments(ctx, t);
+    if (dropped.length) logger.info({ tenant: t.slug, segments: dropped.length, bytes: dropped.reduce((n, d) => n + d.size, 0) }, 'dropped old log segments');
+  });
+}
+
+/** Moves staged firmware rollouts on every minute (admin/rollouts.ts): waves are released, paused or completed from what the phones report. */
+function startRolloutTicker(cfg: ServerConfig, logger: PinoLogger): void {
+  startTenantJob(cfg, logger, 'rollout tick', ROLLOUT_TICK_MS, ROLLOUT_TICK_MS, async (ctx, t) => {
+    for (const r of await tickRollouts(ctx, t)) {
+      if (r.decision.action !== 'wait') logger.info({ tenant: r.tenant, rollout: r.rollout, ...r.decision }, `rollout ${r.decision.action}`);
+    }
+  });
+}
+
+/**
+ * Runs `perTenant` for every tenant on a timer, in the primary only (one run, however many
+ * workers). The timers do not keep the process alive; a run that overlaps the next is skipped.
+ */
+function startTenantJob(cfg: ServerConfig, logger: PinoLogger, what: string, firstMs: number, everyMs: number, perTenant: (ctx: AdminContext, t: Tenant) => Promise<void>): void {
   let running = false;
   const run = async () => {
     const ctx = await openAdminContext(cfg);
     try {
-      for (const t of await ctx.store.listTenants()) {
-        const dropped = await pruneOldLogSegments(ctx, t);
-        if (dropped.length) logger.info({ tenant: t.slug, segments: dropped.length, bytes: dropped.reduce((n, d) => n + d.size, 0) }, 'dropped old log segments');
-      }
+      for (const t of await ctx.store.listTenants()) await perTenant(ctx, t);
     } finally {
       await ctx.store.close();
     }
@@ -109,40 +129,11 @@ function startLogPruner(cfg: ServerConfig, logger: PinoLogger): void {
     if (running) return;
     running = true;
     run()
-      .catch((err: unknown) => logger.error({ err }, 'log segment pruning failed'))
+      .catch((err: unknown) => logger.error({ err }, `${what} failed`))
       .finally(() => (running = false));
   };
-  setTimeout(tick, LOG_PRUNE_FIRST_MS).unref();
-  setInterval(tick, LOG_PRUNE_EVERY_MS).unref();
-}
-
-const ROLLOUT_TICK_MS = 60_000;
-
-/**
- * Moves staged firmware rollouts on every minute (admin/rollouts.ts): waves are released, paused
- * or completed from what the phones report. A tick that overlaps the next is skipped.
- */
-function startRolloutTicker(cfg: ServerConfig, logger: PinoLogger): void {
-  let running = false;
-  const run = async () => {
-    const ctx = await openAdminContext(cfg);
-    try {
-      for (const t of await ctx.store.listTenants()) {
-        for (const r of await tickRollouts(ctx, t)) {
-          if (r.decision.action !== 'wait') logger.info({ tenant: r.tenant, rollout: r.rollout, ...r.decision }, `rollout ${r.decision.action}`);
-        }
-      }
-    } finally {
-      await ctx.store.close();
-    }
-  };
-  setInterval(() => {
-    if (running) return;
-    running = true;
-    run()
-      .catch((err: unknown) => logger.error({ err }, 'rollout tick failed'))
-      .finally(() => (running = false));
-  }, ROLLOUT_TICK_MS).unref();
+  setTimeout(tick, firstMs).unref();
+  setInterval(tick, everyMs).unref();
 }
 
 function onShutdown(logger: PinoLogger, close: () => Promise<void>): void {
