@@ -1,3 +1,4 @@
+import { FIRMWARE_DIR } from './firmware-files.js';
 import { PHONE_DIRECTORIES } from '../domain/phone-path.js';
 import type { Store } from '../store/store.js';
 import type { DirectoryEntry } from './core.js';
@@ -11,7 +12,22 @@ export function directoryExists(snap: TenantSnapshot, dir: string): boolean {
   if (dir === '' || UPLOAD_DIRECTORIES.has(dir)) return true;
   const prefix = `${dir}/`;
   for (const path of snap.filesByPath.keys()) if (path.startsWith(prefix)) return true;
-  return false;
+  return firmwareDirectoryExists(snap, dir);
+}
+
+/**
+ * The firmware library's folders (firmware-files.ts): FTP clients such as libcurl change into each
+ * folder of `firmware/<version>/sip.ld` before the RETR, so the folders must exist for CWD.
+ */
+function firmwareDirectoryExists(snap: TenantSnapshot, dir: string): boolean {
+  const [top, version, ...rest] = dir.split('/');
+  if (top !== FIRMWARE_DIR || snap.releases.size === 0) return false;
+  if (version === undefined) return true;
+  const release = snap.releases.get(version);
+  if (!release) return false;
+  if (rest.length === 0) return true;
+  const inner = `${rest.join('/')}/`.toLowerCase();
+  return release.images.some((i) => i.fileName.toLowerCase().startsWith(inner));
 }
 
 /**

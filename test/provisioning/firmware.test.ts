@@ -174,6 +174,10 @@ describe('releases kept file for file', () => {
     assert.deepEqual(r.images.map((i) => i.fileName), ['base/B4_8.0.3.fwu', 'handset/R30_8.0.3.fwu']);
     assert.equal(await text('/firmware/8.0.3/base/B4_8.0.3.fwu'), 'base image');
     assert.equal(await text('/firmware/8.0.3/handset/R30_8.0.3.fwu'), 'handset image');
+    // FTP clients change into each folder before RETR.
+    const cwd = (dir: string) => env.core.findDirectory({ protocol: 'ftp', operation: 'read', target: dir, ip: '127.0.0.1', credentials: { kind: 'password', username: 'acme', password: 'acme-password-1' } });
+    for (const dir of ['/firmware', '/firmware/8.0.3', '/firmware/8.0.3/base', '/firmware/6.4.6.1234']) assert.ok((await cwd(dir)).ok, dir);
+    for (const dir of ['/firmware/9.9.9', '/firmware/8.0.3/nothing']) assert.ok(!(await cwd(dir)).ok, dir);
     const missing = await get('/firmware/8.0.3/base/other.fwu');
     assert.ok(!missing.ok && missing.problem === 'not-found');
     await removeRelease(env.ctx, acme, '8.0.3');
