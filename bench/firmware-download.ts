@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { int, readSettings, workerCounts } from './bench-args.js';
 import { BENCH_START, progress, serverEnv } from './bench-progress.js';
 import { CURL } from './ftp-clients.js';
-import { PASSWORD, polyprovCli, setUpTenant, TENANT } from './polyprov-transfer-server.js';
+import { PASSWORD, polyprovCli, setUpTenant, startPolyprov, TENANT } from './polyprov-transfer-server.js';
 import { flushToDisk, httpListeningPort, registerTempDir, runBench, startServer, treeCpu, type CommandResult, type Server } from './processes.js';
 import { OTHER_LOAD_WARNING_PERCENT } from './report.js';
 import { downloadConcurrently, type Expected } from './transfer-clients.js';
@@ -473,34 +473,7 @@ async function main(): Promise<number> {
   const setupSeconds = (performance.now() - BENCH_START) / 1000;
 
   const startPolyprovHttp = (workers: number, blobCacheMb: number | undefined) =>
-    startServer({
-      name: `polyprov --workers ${workers}`,
-      args: [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'serve',
-        '--data',
-        dataDir,
-        '--host',
-        '127.0.0.1',
-        '--http-port',
-        '0',
-        '--no-https',
-        '--no-tftp',
-        '--no-ftp',
-        '--no-ftps',
-        '--workers',
-        String(workers),
-        ...(blobCacheMb !== undefined ? ['--blob-cache-mb', String(blobCacheMb)] : []),
-        '--log-level',
-        'warn',
-      ],
-      env: serverEnv(),
-      // With one worker its JSON "listening" line (level info: not printed at warn) or the banner;
-      // with several, only the banner, which the primary prints once every worker listens.
-      readyWhen: (line) => httpListeningPort(line, workers === 1),
-    });
+    startPolyprov('http', dataDir, workers, blobCacheMb !== undefined ? ['--blob-cache-mb', String(blobCacheMb)] : []);
 
   const cachedWorkers = settings.workers[0]!;
   const targets: Target[] = [

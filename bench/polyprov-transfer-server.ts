@@ -31,7 +31,7 @@ export async function setUpTenant(dataDir: string, files: Record<string, string>
   for (const mac of devices) await polyprovCli(dataDir, ['device', 'add', '-t', TENANT, mac]);
 }
 
-export type TransferProtocol = 'tftp' | 'ftp';
+export type TransferProtocol = 'http' | 'tftp' | 'ftp';
 
 /** Every edge but `protocol` is switched off; `extraArgs` are its own flags (port ranges…). */
 export function startPolyprov(protocol: TransferProtocol, dataDir: string, workers: number, extraArgs: string[] = []): Promise<Server> {
