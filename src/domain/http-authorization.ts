@@ -53,7 +53,7 @@ export function parseAuthorization(header: string | undefined): Authorization | 
 }
 
 /** `a=b, c="d, e", f="g\"h"` → Map; null when malformed. */
-function parseAuthParams(text: string): Map<string, string> | null {
+export function parseAuthParams(text: string): Map<string, string> | null {
   const out = new Map<string, string>();
   let i = 0;
   while (i < text.length) {
