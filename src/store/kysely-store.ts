@@ -24,6 +24,8 @@ import type {
   PhoneLogsTable,
   PhoneUploadsTable,
   DeviceGroupsTable,
+  ReachJobsTable,
+  ReachResultsTable,
   RolloutsTable,
   TenantsTable,
 } from './schema.js';
@@ -43,7 +45,13 @@ import type {
   PhoneLog,
   PhoneLogWrite,
   PhoneUpload,
+  NewReachJob,
   NewRollout,
+  ReachJob,
+  ReachJobStatus,
+  ReachMethod,
+  ReachOutcome,
+  ReachResult,
   Rollout,
   RolloutPatch,
   RolloutSelector,
@@ -72,6 +80,10 @@ type FirmwareReleaseRow = Selectable<FirmwareReleasesTable>;
 type FirmwareImageRow = Selectable<FirmwareImagesTable>;
 type RolloutRow = Selectable<RolloutsTable>;
 type RolloutMember = Rollout['members'][number];
+type ReachResultRow = Selectable<ReachResultsTable>;
+type ReachJobRow = Selectable<ReachJobsTable>;
+/** What a job's counters are computed from: its devices' outcomes. */
+type ReachJobCounts = Pick<ReachJob, 'total' | 'done' | 'outcomes'>;
 
 /** Default APP_FILE_PATH of a new tenant: the stock name of the UC Software application image. */
 export const DEFAULT_APP_FILE_PATH = 'sip.ld';
@@ -310,6 +322,10 @@ export class KyselyStore implements Store {
     await this.write(async (trx) => {
       await this.bumpGlobal(trx);
       // The foreign keys cascade too; deleting explicitly keeps this independent of them.
+      await trx.deleteFrom('reach_results').where('tenant_id', '=', id).execute();
+      const jobs = trx.selectFrom('reach_jobs').select('id').where('tenant_id', '=', id);
+      await trx.deleteFrom('reach_job_devices').where('job_id', 'in', jobs).execute();
+      await trx.deleteFrom('reach_jobs').where('tenant_id', '=', id).execute();
       const rollouts = trx.selectFrom('rollouts').select('id').where('tenant_id', '=', id);
       await trx.deleteFrom('rollout_members').where('rollout_id', 'in', rollouts).execute();
       await trx.deleteFrom('rollouts').where('tenant_id', '=', id).execute();
@@ -993,6 +1009,154 @@ export class KyselyStore implements Store {
       return true;
     });
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Reaching phones. Nothing here bumps a revision: it does not change what phones are served.
+
+  async recordReachResults(results: ReachResult[]): Promise<void> {
+    const rows = results.map(checkReachResult);
+    if (!rows.length) return;
+    await this.write(async (trx) => {
+      const slugs = new Map<number, string>();
+      for (const ids of chunks([...new Set(rows.map((r) => r.tenant_id))], IN_CHUNK)) {
+        for (const t of await trx.selectFrom('tenants').select(['id', 'slug']).where('id', 'in', ids).execute()) slugs.set(Number(t.id), t.slug);
+      }
+      const unknown = rows.find((r) => !slugs.has(r.tenant_id));
+      if (unknown) throw new NotFoundError(`reach result for ${unknown.mac}: tenant ${unknown.tenant_id} does not exist`);
+
+      // Jobs in id order and their devices in MAC order, so concurrent batches lock rows alike.
+      const jobIds = [...new Set(rows.flatMap((r) => (r.job_id === null ? [] : [r.job_id])))].sort((a, b) => a - b);
+      const jobTenants = new Map<number, number>();
+      for (const ids of chunks(jobIds, IN_CHUNK)) {
+        for (const j of await trx.selectFrom('reach_jobs').select(['id', 'tenant_id']).where('id', 'in', ids).execute()) jobTenants.set(Number(j.id), Number(j.tenant_id));
+      }
+      const stray = rows.find((r) => r.job_id !== null && jobTenants.get(r.job_id) !== r.tenant_id);
+      if (stray) throw new NotFoundError(`reach job ${stray.job_id} does not exist in tenant "${slugs.get(stray.tenant_id)}"`);
+
+      for (const chunk of chunks(rows, INSERT_CHUNK)) await trx.insertInto('reach_results').values(chunk).execute();
+
+      // The last result for a job device is its outcome: a retry replaces the earlier one.
+      const outcomes = new Map<number, Map<string, string>>(jobIds.map((id) => [id, new Map()]));
+      for (const r of rows) if (r.job_id !== null) outcomes.get(r.job_id)!.set(r.mac, r.outcome);
+      for (const [jobId, byMac] of outcomes) {
+        const macsByOutcome = new Map<string, string[]>();
+        for (const mac of [...byMac.keys()].sort(compare)) {
+          const outcome = byMac.get(mac)!;
+          const list = macsByOutcome.get(outcome);
+          if (list) list.push(mac);
+          else macsByOutcome.set(outcome, [mac]);
+        }
+        let updated = 0;
+        for (const [outcome, macs] of macsByOutcome) {
+          for (const chunk of chunks(macs, IN_CHUNK)) {
+            const res = await trx.updateTable('reach_job_devices').set({ outcome }).where('job_id', '=', jobId).where('mac', 'in', chunk).executeTakeFirst();
+            updated += Number(res.numUpdatedRows);
+          }
+        }
+        if (updated !== byMac.size) {
+          const missing = await firstNotInJob(trx, jobId, [...byMac.keys()].sort(compare));
+          throw new NotFoundError(`device ${missing} is not in reach job ${jobId} of tenant "${slugs.get(jobTenants.get(jobId)!)}"`);
+        }
+      }
+      if (jobIds.length) {
+        const now = new Date().toISOString();
+        for (const ids of chunks(jobIds, IN_CHUNK)) await trx.updateTable('reach_jobs').set({ updated_at: now }).where('id', 'in', ids).execute();
+      }
+    });
+  }
+
+  async latestReachResults(tenantId: number, mac?: string): Promise<ReachResult[]> {
+    // Ids grow with insertion, so max(id) per (mac, method) is the newest result: the times in
+    // `at` come from the callers' clocks and may tie or disagree.
+    const newest = this.db
+      .selectFrom('reach_results')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .where('tenant_id', '=', tenantId)
+      .$if(mac !== undefined, (q) => q.where('mac', '=', normalizeMac(mac!)))
+      .groupBy(['mac', 'method']);
+    const rows = await this.db.selectFrom('reach_results').selectAll().where('id', 'in', newest).execute();
+    return rows.map(toReachResult).sort((a, b) => compare(a.mac, b.mac) || compare(a.method, b.method));
+  }
+
+  async reachHistory(tenantId: number, mac: string, limit: number): Promise<ReachResult[]> {
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new TypeError(`reach history: bad limit ${String(limit)}: expected a whole number of results, 0 or more`);
+    if (limit === 0) return [];
+    const rows = await this.db
+      .selectFrom('reach_results')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('mac', '=', normalizeMac(mac))
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toReachResult);
+  }
+
+  async createReachJob(job: NewReachJob): Promise<ReachJob> {
+    const v = checkNewReachJob(job);
+    return this.write(async (trx) => {
+      const tenant = await trx.selectFrom('tenants').select('id').where('id', '=', job.tenantId).executeTakeFirst();
+      if (!tenant) throw new NotFoundError(`reach job: tenant ${job.tenantId} does not exist`);
+      const now = new Date().toISOString();
+      const row = await trx
+        .insertInto('reach_jobs')
+        .values({
+          tenant_id: job.tenantId,
+          method: job.method,
+          selector: JSON.stringify(v.selector),
+          rate: job.ratePerSecond,
+          jitter: job.jitter,
+          status: 'running',
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const devices = v.macs.map((mac, position) => ({ job_id: row.id, position, mac, outcome: null }));
+      for (const chunk of chunks(devices, INSERT_CHUNK)) await trx.insertInto('reach_job_devices').values(chunk).execute();
+      return toReachJob(row, { ...noReachCounts(), total: devices.length });
+    });
+  }
+
+  async getReachJob(tenantId: number, id: number): Promise<ReachJob | undefined> {
+    return this.read(async (trx) => {
+      const row = await trx.selectFrom('reach_jobs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row ? toReachJob(row, (await reachJobCounts(trx, tenantId, row.id)).get(Number(row.id)) ?? noReachCounts()) : undefined;
+    });
+  }
+
+  async listReachJobs(tenantId: number): Promise<ReachJob[]> {
+    return this.read(async (trx) => {
+      const rows = await trx.selectFrom('reach_jobs').selectAll().where('tenant_id', '=', tenantId).orderBy('id', 'desc').execute();
+      if (!rows.length) return [];
+      const counts = await reachJobCounts(trx, tenantId);
+      return rows.map((r) => toReachJob(r, counts.get(Number(r.id)) ?? noReachCounts()));
+    });
+  }
+
+  async pendingReachJobDevices(tenantId: number, jobId: number): Promise<string[]> {
+    return this.read(async (trx) => {
+      const job = await trx.selectFrom('reach_jobs').select('id').where('tenant_id', '=', tenantId).where('id', '=', jobId).executeTakeFirst();
+      if (!job) throw new NotFoundError(`reach job ${jobId} does not exist in ${await tenantLabel(trx, tenantId)}`);
+      const rows = await trx.selectFrom('reach_job_devices').select('mac').where('job_id', '=', jobId).where('outcome', 'is', null).orderBy('position').execute();
+      return rows.map((r) => r.mac);
+    });
+  }
+
+  async setReachJobStatus(tenantId: number, jobId: number, status: ReachJobStatus): Promise<ReachJob> {
+    if (!REACH_JOB_STATUSES.includes(status)) throw new TypeError(`reach job: unknown status ${JSON.stringify(status)}: expected one of ${REACH_JOB_STATUSES.join(', ')}`);
+    return this.write(async (trx) => {
+      const row = await trx
+        .updateTable('reach_jobs')
+        .set({ status, updated_at: new Date().toISOString() })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', jobId)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw new NotFoundError(`reach job ${jobId} does not exist in ${await tenantLabel(trx, tenantId)}`);
+      return toReachJob(row, (await reachJobCounts(trx, tenantId, row.id)).get(Number(row.id)) ?? noReachCounts());
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1261,6 +1425,125 @@ async function rolloutsOf(trx: Tx, tenantId: number): Promise<Rollout[]> {
     else byRollout.set(id, [member]);
   }
   return rows.map((r) => toRollout(r, sortMembers(byRollout.get(Number(r.id)) ?? []))).sort((a, b) => compare(a.name, b.name));
+}
+
+const REACH_METHODS: readonly ReachMethod[] = ['notify', 'push'];
+const REACH_OUTCOMES: readonly ReachOutcome[] = ['ok', 'rejected', 'timeout', 'error'];
+const REACH_JOB_STATUSES: readonly ReachJobStatus[] = ['running', 'done', 'cancelled'];
+
+/**
+ * Checks a result and returns its row. TypeError for: a tenant id that is not a positive integer,
+ * an empty MAC, an unknown method or outcome, a status that is not null or a whole number from 0
+ * to 999, a detail or target that is not a string, a job id that is not null or a positive
+ * integer, a bad time. The MAC becomes lower-case, the time ISO-8601 UTC.
+ */
+function checkReachResult(r: ReachResult): Omit<ReachResultRow, 'id'> {
+  if (typeof r.mac !== 'string' || !r.mac) throw new TypeError('reach result: no MAC');
+  const mac = normalizeMac(r.mac);
+  const what = `reach result for ${mac}`;
+  if (!Number.isSafeInteger(r.tenantId) || r.tenantId <= 0) throw new TypeError(`${what}: bad tenant id ${String(r.tenantId)}`);
+  if (!REACH_METHODS.includes(r.method)) throw new TypeError(`${what}: unknown method ${JSON.stringify(r.method)}: expected ${REACH_METHODS.join(' or ')}`);
+  if (!REACH_OUTCOMES.includes(r.outcome)) throw new TypeError(`${what}: unknown outcome ${JSON.stringify(r.outcome)}: expected one of ${REACH_OUTCOMES.join(', ')}`);
+  const status = r.status ?? null;
+  if (status !== null && (!Number.isSafeInteger(status) || status < 0 || status > 999)) throw new TypeError(`${what}: bad status ${String(status)}: expected a SIP or HTTP status code, or null`);
+  for (const [field, value] of [['detail', r.detail], ['target', r.target]] as const) {
+    if (typeof value !== 'string') throw new TypeError(`${what}: ${field} must be a string`);
+  }
+  const jobId = r.jobId ?? null;
+  if (jobId !== null && (!Number.isSafeInteger(jobId) || jobId <= 0)) throw new TypeError(`${what}: bad job id ${String(jobId)}`);
+  return {
+    tenant_id: r.tenantId,
+    mac,
+    method: r.method,
+    outcome: r.outcome,
+    status,
+    detail: r.detail,
+    target: r.target,
+    job_id: jobId,
+    at: isoTime(`${what}: at`, r.at),
+  };
+}
+
+/**
+ * Checks a new job and returns what is stored in normalized form. TypeError for: an unknown
+ * method; a selector that is not an object of strings; a rate that is not a finite number above 0;
+ * a jitter outside 0..1; no devices, an empty MAC, or a MAC listed twice (in any case). MACs come
+ * back lower-case, in the order given.
+ */
+function checkNewReachJob(j: NewReachJob): { selector: Record<string, string>; macs: string[] } {
+  const what = 'reach job';
+  if (!REACH_METHODS.includes(j.method)) throw new TypeError(`${what}: unknown method ${JSON.stringify(j.method)}: expected ${REACH_METHODS.join(' or ')}`);
+  const sel: unknown = j.selector;
+  if (typeof sel !== 'object' || sel === null || Array.isArray(sel)) throw new TypeError(`${what}: the selector must be an object of strings, e.g. { site: "hq" }`);
+  const entries = Object.entries(sel);
+  for (const [key, value] of entries) {
+    if (typeof value !== 'string') throw new TypeError(`${what}: selector field ${key} must be a string`);
+  }
+  // fromEntries defines own properties, so even a field named __proto__ round-trips.
+  const selector = Object.fromEntries(entries) as Record<string, string>;
+  const rate: unknown = j.ratePerSecond;
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) throw new TypeError(`${what}: bad rate ${String(rate)}: expected devices per second above 0, e.g. 2 or 0.5`);
+  const jitter: unknown = j.jitter;
+  if (typeof jitter !== 'number' || !Number.isFinite(jitter) || jitter < 0 || jitter > 1) throw new TypeError(`${what}: bad jitter ${String(jitter)}: expected a fraction from 0 to 1`);
+  if (!Array.isArray(j.macs) || !j.macs.length) throw new TypeError(`${what}: no devices to reach`);
+  const seen = new Set<string>();
+  const macs = j.macs.map((m: unknown) => {
+    if (typeof m !== 'string' || !m) throw new TypeError(`${what}: a device has no MAC`);
+    const mac = normalizeMac(m);
+    if (seen.has(mac)) throw new TypeError(`${what}: device ${mac} is listed more than once`);
+    seen.add(mac);
+    return mac;
+  });
+  return { selector, macs };
+}
+
+function isReachOutcome(x: string): x is ReachOutcome {
+  return (REACH_OUTCOMES as readonly string[]).includes(x);
+}
+
+function noReachCounts(): ReachJobCounts {
+  return { total: 0, done: 0, outcomes: { ok: 0, rejected: 0, timeout: 0, error: 0 } };
+}
+
+/** Counters of the tenant's jobs (or one of them) by job id, from their devices' outcomes. */
+async function reachJobCounts(trx: Tx, tenantId: number, jobId?: number): Promise<Map<number, ReachJobCounts>> {
+  const rows = await trx
+    .selectFrom('reach_job_devices as d')
+    .innerJoin('reach_jobs as j', 'j.id', 'd.job_id')
+    .select((eb) => ['d.job_id', 'd.outcome', eb.fn.countAll().as('n')])
+    .where('j.tenant_id', '=', tenantId)
+    .$if(jobId !== undefined, (q) => q.where('d.job_id', '=', jobId!))
+    .groupBy(['d.job_id', 'd.outcome'])
+    .execute();
+  const out = new Map<number, ReachJobCounts>();
+  for (const r of rows) {
+    const id = Number(r.job_id);
+    let c = out.get(id);
+    if (!c) out.set(id, (c = noReachCounts()));
+    const n = Number(r.n);
+    c.total += n;
+    if (r.outcome !== null) {
+      c.done += n;
+      if (isReachOutcome(r.outcome)) c.outcomes[r.outcome] += n;
+    }
+  }
+  return out;
+}
+
+/** The first of the given MACs (sorted) that is not a device of the job. */
+async function firstNotInJob(trx: Tx, jobId: number, macs: readonly string[]): Promise<string | undefined> {
+  for (const chunk of chunks(macs, IN_CHUNK)) {
+    const held = new Set((await trx.selectFrom('reach_job_devices').select('mac').where('job_id', '=', jobId).where('mac', 'in', chunk).execute()).map((r) => r.mac));
+    const missing = chunk.find((m) => !held.has(m));
+    if (missing !== undefined) return missing;
+  }
+  return undefined;
+}
+
+/** `tenant "acme"` for messages, or `tenant 7` when there is no such tenant. */
+async function tenantLabel(trx: Tx, tenantId: number): Promise<string> {
+  const row = await trx.selectFrom('tenants').select('slug').where('id', '=', tenantId).executeTakeFirst();
+  return row ? `tenant "${row.slug}"` : `tenant ${tenantId}`;
 }
 
 function sortMembers(members: RolloutMember[]): RolloutMember[] {
@@ -1535,4 +1818,46 @@ function parseSelector(json: string): RolloutSelector {
   const o = v as Record<string, unknown>;
   const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
   return defined({ site: str(o.site), group: str(o.group), model: str(o.model) });
+}
+
+function toReachResult(r: ReachResultRow): ReachResult {
+  return {
+    tenantId: Number(r.tenant_id),
+    mac: r.mac,
+    method: r.method as ReachMethod,
+    outcome: r.outcome as ReachOutcome,
+    status: r.status == null ? null : Number(r.status),
+    detail: r.detail,
+    target: r.target,
+    jobId: r.job_id == null ? null : Number(r.job_id),
+    at: r.at,
+  };
+}
+
+function toReachJob(r: ReachJobRow, counts: ReachJobCounts): ReachJob {
+  return {
+    id: Number(r.id),
+    tenantId: Number(r.tenant_id),
+    method: r.method as ReachMethod,
+    selector: parseStringRecord(r.selector),
+    ratePerSecond: Number(r.rate),
+    jitter: Number(r.jitter),
+    status: r.status as ReachJobStatus,
+    total: counts.total,
+    done: counts.done,
+    outcomes: counts.outcomes,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function parseStringRecord(json: string): Record<string, string> {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return {};
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
 }

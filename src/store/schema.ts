@@ -193,6 +193,53 @@ export interface RolloutMembersTable {
   wave: number;
 }
 
+/** One attempt to reach a phone (SIP NOTIFY or Push). Appended, never updated; pruning comes later. */
+export interface ReachResultsTable {
+  id: Generated<number>;
+  tenant_id: number;
+  /** Lower-case, as in devices. */
+  mac: string;
+  /** 'notify' | 'push' */
+  method: string;
+  /** 'ok' | 'rejected' | 'timeout' | 'error' */
+  outcome: string;
+  /** SIP or HTTP status of the final answer. */
+  status: number | null;
+  detail: string;
+  target: string;
+  /** The bulk job, or null for a one-off (also once the job is deleted). */
+  job_id: number | null;
+  at: string;
+}
+
+/** A bulk resync of one tenant's devices; its devices and their progress are in reach_job_devices. */
+export interface ReachJobsTable {
+  id: Generated<number>;
+  tenant_id: number;
+  /** 'notify' | 'push' */
+  method: string;
+  /** JSON object of strings. */
+  selector: string;
+  /** Devices per second, may be fractional (real / double precision). */
+  rate: number;
+  /** 0..1 (real / double precision). */
+  jitter: number;
+  /** 'running' | 'done' | 'cancelled' */
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ReachJobDevicesTable {
+  job_id: number;
+  /** 0, 1, 2… in the order the devices are reached. */
+  position: number;
+  /** Lower-case. */
+  mac: string;
+  /** The latest result's outcome, or null while pending. */
+  outcome: string | null;
+}
+
 export interface Database {
   revision: RevisionTable;
   tenants: TenantsTable;
@@ -209,6 +256,9 @@ export interface Database {
   firmware_images: FirmwareImagesTable;
   rollouts: RolloutsTable;
   rollout_members: RolloutMembersTable;
+  reach_results: ReachResultsTable;
+  reach_jobs: ReachJobsTable;
+  reach_job_devices: ReachJobDevicesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -295,6 +295,64 @@ export type NewRollout = Omit<Rollout, 'id' | 'createdAt' | 'updatedAt' | 'statu
 
 export type RolloutPatch = Partial<Pick<Rollout, 'status' | 'currentWave' | 'waveStartedAt' | 'reason'>>;
 
+/** How the server reached a phone: SIP NOTIFY check-sync, or the phone's Push API. */
+export type ReachMethod = 'notify' | 'push';
+
+/** ok: the phone (or proxy) answered 2xx; rejected: a final error status; timeout: no final answer in time; error: could not send (no address, refused, TLS...). */
+export type ReachOutcome = 'ok' | 'rejected' | 'timeout' | 'error';
+
+/** One attempt to make a phone fetch its configuration now. */
+export interface ReachResult {
+  tenantId: number;
+  /** Lower-case. */
+  mac: string;
+  method: ReachMethod;
+  outcome: ReachOutcome;
+  /** SIP or HTTP status of the final answer, or null. */
+  status: number | null;
+  /** For people: reason phrase, error message, attempts... */
+  detail: string;
+  /** Where it was sent, e.g. "udp:10.0.0.5:5060 sip:1001@10.0.0.5", "https://10.0.0.5/push". */
+  target: string;
+  /** The bulk job it belonged to, or null for a one-off. */
+  jobId: number | null;
+  at: string;
+}
+
+export type ReachJobStatus = 'running' | 'done' | 'cancelled';
+
+/** A bulk resync: a fixed list of one tenant's devices reached one by one at a bounded rate, resumable after a restart. */
+export interface ReachJob {
+  id: number;
+  tenantId: number;
+  method: ReachMethod;
+  /** How the devices were chosen, for people (e.g. { site: 'hq' }); membership is fixed at creation. */
+  selector: Record<string, string>;
+  /** Devices reached per second; may be fractional (0.5/s). */
+  ratePerSecond: number;
+  /** 0..1: how much each pause between devices may vary. */
+  jitter: number;
+  /** running: not finished (also after the process that ran it stopped: resume it); done; cancelled. */
+  status: ReachJobStatus;
+  total: number;
+  /** Devices with a recorded result. */
+  done: number;
+  /** Results by outcome among the done ones (each device counted once, with its latest outcome). */
+  outcomes: Record<ReachOutcome, number>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewReachJob {
+  tenantId: number;
+  method: ReachMethod;
+  selector: Record<string, string>;
+  ratePerSecond: number;
+  jitter: number;
+  /** The devices, in the order they are to be reached. */
+  macs: string[];
+}
+
 /** Everything the core needs to render any file of one tenant, read in one go. */
 export interface TenantPolicyData {
   tenant: Tenant;
@@ -322,7 +380,7 @@ export interface Store {
   updateTenant(id: number, patch: TenantPatch): Promise<Tenant>;
   getTenantBySlug(slug: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
-  /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows, firmware releases, rollouts). */
+  /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows, firmware releases, rollouts, reach results and jobs). */
   deleteTenant(id: number): Promise<void>;
 
   createSite(tenantId: number, slug: string, name: string): Promise<Site>;
@@ -401,6 +459,34 @@ export interface Store {
   updateRollout(tenantId: number, id: number, patch: RolloutPatch): Promise<Rollout>;
   /** Deletes the rollout and its members; returns false when there was no such rollout. Bumps the tenant's revision. */
   deleteRollout(tenantId: number, name: string): Promise<boolean>;
+
+  /**
+   * Appends results (one transaction), in the order given. A result with a jobId also marks that
+   * job's device done with this outcome (a second result for the same job device replaces the
+   * first: a retry) and moves the job's updatedAt. NotFoundError for an unknown tenant, an unknown
+   * job (or another tenant's) or a device that is not in the job; TypeError for nonsense (see
+   * kysely-store.ts); either way nothing is recorded. Does not bump revisions.
+   */
+  recordReachResults(results: ReachResult[]): Promise<void>;
+  /** The newest result per device and method, for the tenant or one device, ordered by mac then method. */
+  latestReachResults(tenantId: number, mac?: string): Promise<ReachResult[]>;
+  /** One device's results, newest first, at most `limit`. */
+  reachHistory(tenantId: number, mac: string, limit: number): Promise<ReachResult[]>;
+  /**
+   * Creates a job (status running) with every device pending, in the given order. TypeError for
+   * nonsense (no devices, a MAC twice, rate <= 0, jitter outside 0..1, an unknown method, a
+   * selector that is not an object of strings); NotFoundError for an unknown tenant. MACs stored
+   * lower-case. Does not bump revisions.
+   */
+  createReachJob(job: NewReachJob): Promise<ReachJob>;
+  /** undefined for an unknown id or another tenant's. */
+  getReachJob(tenantId: number, id: number): Promise<ReachJob | undefined>;
+  /** The tenant's jobs, newest first. */
+  listReachJobs(tenantId: number): Promise<ReachJob[]>;
+  /** The job's devices without a result yet, in creation order. NotFoundError for an unknown job (or another tenant's). */
+  pendingReachJobDevices(tenantId: number, jobId: number): Promise<string[]>;
+  /** Sets the status (updatedAt moves). NotFoundError for an unknown job (or another tenant's), TypeError for an unknown status. */
+  setReachJobStatus(tenantId: number, jobId: number, status: ReachJobStatus): Promise<ReachJob>;
 
   /** Records a new version of an uploaded file (the bytes are already durable in the blob store). Does not bump revisions. */
   recordPhoneUpload(upload: Omit<PhoneUpload, 'version' | 'createdAt'>): Promise<PhoneUpload>;

@@ -15,7 +15,7 @@ import pg from 'pg';
 import { InCodeMigrationProvider } from '../../src/store/migrations/index.js';
 import { ConflictError, NotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { FirmwareImage, NewFirmwareRelease, NewRollout, NewTenant, Rollout, Sighting, Store, Tenant } from '../../src/store/store.js';
+import type { FirmwareImage, NewFirmwareRelease, NewReachJob, NewRollout, NewTenant, ReachJob, ReachResult, Rollout, Sighting, Store, Tenant } from '../../src/store/store.js';
 import { startThrowawayPostgres } from '../support/postgres.js';
 import type { ThrowawayPostgres } from '../support/postgres.js';
 
@@ -131,6 +131,26 @@ function rolloutInput(tenantId: number, name: string, members: (string | { mac: 
     members: members.map((m) => (typeof m === 'string' ? { mac: m, wave: 0 } : m)),
     ...extra,
   };
+}
+
+/** A one-off NOTIFY that the phone answered 200, unless told otherwise. */
+function reachResult(tenantId: number, mac: string, extra: Partial<ReachResult> = {}): ReachResult {
+  return {
+    tenantId,
+    mac,
+    method: 'notify',
+    outcome: 'ok',
+    status: 200,
+    detail: 'OK',
+    target: `udp:10.0.0.5:5060 sip:${mac}@10.0.0.5`,
+    jobId: null,
+    at: '2025-03-01T02:00:00.000Z',
+    ...extra,
+  };
+}
+
+function reachJobInput(tenantId: number, macs: string[], extra: Partial<NewReachJob> = {}): NewReachJob {
+  return { tenantId, method: 'notify', selector: {}, ratePerSecond: 2, jitter: 0.1, macs, ...extra };
 }
 
 async function tenantRevision(store: Store, slug: string): Promise<number> {
@@ -1050,7 +1070,9 @@ for (const backend of [sqliteBackend, postgresBackend]) {
     });
 
     /** Rows of a table, counted over a connection of its own (behind the store's back). */
-    async function countRows(table: 'firmware_releases' | 'firmware_images' | 'rollouts' | 'rollout_members'): Promise<number> {
+    async function countRows(
+      table: 'firmware_releases' | 'firmware_images' | 'rollouts' | 'rollout_members' | 'reach_results' | 'reach_jobs' | 'reach_job_devices',
+    ): Promise<number> {
       if (backend.name === 'sqlite') {
         const db = new BetterSqlite3(join(f.dataDir, 'polyprov.sqlite'), { readonly: true });
         try {
@@ -1445,6 +1467,223 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       const again = await store.createTenant(tenantInput('acme'));
       assert.deepEqual(await store.listRollouts(again.id), []);
       await store.createRollout(rolloutInput(again.id, 'r1', ['0004f2000001', '0004f2000002']));
+    });
+
+    /** Runs one statement over a connection of its own, with foreign keys enforced (behind the store's back). */
+    async function execRaw(statement: string): Promise<void> {
+      if (backend.name === 'sqlite') {
+        const db = new BetterSqlite3(join(f.dataDir, 'polyprov.sqlite'), { timeout: 15000 });
+        try {
+          db.pragma('foreign_keys = ON');
+          db.prepare(statement).run();
+        } finally {
+          db.close();
+        }
+        return;
+      }
+      const c = new pg.Client({ connectionString: f.databaseUrl });
+      await c.connect();
+      try {
+        await c.query(statement);
+      } finally {
+        await c.end();
+      }
+    }
+
+    const reachCounts = async () => [await countRows('reach_results'), await countRows('reach_jobs'), await countRows('reach_job_devices')];
+
+    test('reach results: the newest per device and method by insertion, history newest first with a limit, per tenant', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const [m1, m2] = ['0004f2000001', '0004f2000002'];
+      const rev = await store.revision();
+      await store.recordReachResults([]);
+
+      const first = reachResult(a.id, m1, { at: '2025-03-01T02:00:00Z' });
+      const push = reachResult(a.id, m1, { method: 'push', outcome: 'error', status: null, detail: 'connect ECONNREFUSED 10.0.0.5:443', target: 'https://10.0.0.5/push' });
+      const superseded = reachResult(a.id, m2.toUpperCase(), { outcome: 'rejected', status: 481, detail: 'Call/Transaction Does Not Exist' });
+      const m2Timeout = reachResult(a.id, m2, { outcome: 'timeout', status: null, detail: 'no final answer after 7 attempts', at: '2025-03-01T01:00:00.000Z' });
+      const other = reachResult(b.id, m1, { outcome: 'rejected', status: 403, detail: 'Forbidden' });
+      await store.recordReachResults([first, push, superseded, m2Timeout, other]);
+      // Newer by insertion, although its time says it is older.
+      const retry = reachResult(a.id, m1, { outcome: 'rejected', status: 486, detail: 'Busy Here', at: '2025-02-28T23:00:00.000Z' });
+      await store.recordReachResults([retry]);
+
+      const asStored = (r: ReachResult): ReachResult => ({ ...r, mac: r.mac.toLowerCase(), at: new Date(r.at).toISOString() });
+      assert.deepEqual(await store.latestReachResults(a.id), [asStored(retry), asStored(push), asStored(m2Timeout)], 'by mac then method; the later of one batch wins too');
+      assert.deepEqual(await store.latestReachResults(a.id, m1.toUpperCase()), [asStored(retry), asStored(push)]);
+      assert.deepEqual(await store.latestReachResults(a.id, '0004f2000009'), []);
+      assert.deepEqual(await store.latestReachResults(b.id), [other]);
+
+      assert.deepEqual(await store.reachHistory(a.id, m1, 10), [asStored(retry), asStored(push), asStored(first)], 'newest first');
+      assert.deepEqual(await store.reachHistory(a.id, m1, 2), [asStored(retry), asStored(push)]);
+      assert.deepEqual(await store.reachHistory(a.id, m1, 0), []);
+      assert.deepEqual(await store.reachHistory(a.id, m2.toUpperCase(), 10), [asStored(m2Timeout), asStored(superseded)]);
+      assert.deepEqual(await store.reachHistory(b.id, m1, 10), [other], "another tenant's results stay its own");
+      assert.equal(await store.revision(), rev, 'results are not policy: caches stay valid');
+      assert.equal(await tenantRevision(store, 'acme'), a.revision);
+    });
+
+    test('reach jobs: create, pending in order, results mark devices done, a retry replaces, status, list newest first', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const [m1, m2, m3] = ['0004f2000001', '0004f2000002', '0004f2000003'];
+      const rev = await store.revision();
+      const job = await store.createReachJob(reachJobInput(a.id, [m3.toUpperCase(), m1, m2], { selector: { site: 'hq', model: 'VVX_500' }, ratePerSecond: 0.5, jitter: 0.123456789 }));
+      const expected: ReachJob = {
+        id: job.id,
+        tenantId: a.id,
+        method: 'notify',
+        selector: { site: 'hq', model: 'VVX_500' },
+        ratePerSecond: 0.5,
+        jitter: 0.123456789, // beyond a 4-byte float: double precision on PostgreSQL
+        status: 'running',
+        total: 3,
+        done: 0,
+        outcomes: { ok: 0, rejected: 0, timeout: 0, error: 0 },
+        createdAt: job.createdAt,
+        updatedAt: job.createdAt,
+      };
+      assert.deepEqual(job, expected);
+      assert.ok(Number.isInteger(job.id) && job.id > 0 && !Number.isNaN(Date.parse(job.createdAt)));
+      assert.deepEqual(await store.getReachJob(a.id, job.id), expected);
+      assert.deepEqual(await store.pendingReachJobDevices(a.id, job.id), [m3, m1, m2], 'creation order, lower-case');
+
+      const r3 = reachResult(a.id, m3, { jobId: job.id });
+      const r2 = reachResult(a.id, m2, { jobId: job.id, outcome: 'timeout', status: null, detail: 'no answer' });
+      await store.recordReachResults([r3, reachResult(a.id, m1), r2]); // the one-off for m1 is no part of the job
+      let got = await store.getReachJob(a.id, job.id);
+      assert.deepEqual([got?.total, got?.done, got?.outcomes], [3, 2, { ok: 1, rejected: 0, timeout: 1, error: 0 }]);
+      assert.ok(got!.updatedAt >= job.updatedAt, 'progress moves updatedAt');
+      assert.deepEqual(await store.pendingReachJobDevices(a.id, job.id), [m1]);
+
+      await store.recordReachResults([reachResult(a.id, m2, { jobId: job.id })]); // a retry
+      got = await store.getReachJob(a.id, job.id);
+      assert.deepEqual([got?.done, got?.outcomes], [2, { ok: 2, rejected: 0, timeout: 0, error: 0 }], 'the retry replaces the outcome, counted once');
+      assert.deepEqual((await store.reachHistory(a.id, m2, 10)).map((r) => r.outcome), ['ok', 'timeout'], 'both results are kept');
+      assert.deepEqual(await store.pendingReachJobDevices(a.id, job.id), [m1]);
+
+      await store.recordReachResults([reachResult(a.id, m1, { jobId: job.id, outcome: 'error', status: null, detail: 'no address known' })]);
+      assert.deepEqual(await store.pendingReachJobDevices(a.id, job.id), []);
+      const done = await store.setReachJobStatus(a.id, job.id, 'done');
+      assert.deepEqual(done, { ...expected, status: 'done', done: 3, outcomes: { ok: 2, rejected: 0, timeout: 0, error: 1 }, updatedAt: done.updatedAt });
+      assert.ok(done.updatedAt >= got!.updatedAt);
+      assert.deepEqual(await store.getReachJob(a.id, job.id), done);
+
+      const second = await store.createReachJob(reachJobInput(a.id, [m2], { method: 'push', ratePerSecond: 1 / 3, jitter: 1 }));
+      assert.deepEqual([second.method, second.ratePerSecond, second.jitter, second.selector, second.total], ['push', 1 / 3, 1, {}, 1]);
+      const cancelled = await store.setReachJobStatus(a.id, second.id, 'cancelled');
+      assert.equal(cancelled.status, 'cancelled');
+      assert.deepEqual(await store.listReachJobs(a.id), [cancelled, done], 'newest first, with their counters');
+      const back = await store.setReachJobStatus(a.id, second.id, 'running');
+      assert.deepEqual(await store.pendingReachJobDevices(a.id, back.id), [m2], 'a running job is resumed from its pending devices');
+
+      assert.deepEqual(await store.listReachJobs(b.id), []);
+      assert.equal(await store.getReachJob(b.id, job.id), undefined, "another tenant's job is not found");
+      assert.equal(await store.getReachJob(a.id, 999_999), undefined);
+      await rejectsWith(store.setReachJobStatus(b.id, job.id, 'cancelled'), NotFoundError, /reach job \d+ does not exist in tenant "beta"/);
+      await rejectsWith(store.setReachJobStatus(a.id, 999_999, 'cancelled'), NotFoundError);
+      await rejectsWith(store.pendingReachJobDevices(b.id, job.id), NotFoundError, /reach job \d+ does not exist in tenant "beta"/);
+      await assert.rejects(store.setReachJobStatus(a.id, job.id, 'paused' as never), TypeError);
+      assert.deepEqual(await store.getReachJob(a.id, job.id), done, 'refused changes change nothing');
+      assert.equal(await store.revision(), rev, 'jobs are not policy: caches stay valid');
+    });
+
+    test('reach: nonsense is a TypeError (and an unknown tenant NotFoundError) that leaves nothing behind', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const bad: [string, Partial<NewReachJob>][] = [
+        ['no devices', { macs: [] }],
+        ['a MAC twice', { macs: ['0004f2000001', '0004F2000001'] }],
+        ['an empty MAC', { macs: [''] }],
+        ['a rate of 0', { ratePerSecond: 0 }],
+        ['a negative rate', { ratePerSecond: -1 }],
+        ['a rate that is no number', { ratePerSecond: Number.NaN }],
+        ['an endless rate', { ratePerSecond: Number.POSITIVE_INFINITY }],
+        ['a negative jitter', { jitter: -0.01 }],
+        ['a jitter above 1', { jitter: 1.01 }],
+        ['an unknown method', { method: 'sms' as never }],
+        ['a selector that is a list', { selector: ['hq'] as never }],
+        ['a selector field that is no string', { selector: { site: 3 } as never }],
+      ];
+      for (const [what, extra] of bad) {
+        await assert.rejects(store.createReachJob(reachJobInput(a.id, ['0004f2000001'], extra)), TypeError, what);
+      }
+      await assert.rejects(store.createReachJob(reachJobInput(a.id, ['0004f2000001', '0004F2000001'])), /device 0004f2000001 is listed more than once/);
+      await rejectsWith(store.createReachJob(reachJobInput(999_999, ['0004f2000001'])), NotFoundError, /tenant 999999 does not exist/);
+
+      const badResults: [string, Partial<ReachResult>][] = [
+        ['an unknown outcome', { outcome: 'maybe' as never }],
+        ['an unknown method', { method: 'sms' as never }],
+        ['a fractional status', { status: 200.5 }],
+        ['a time that is no time', { at: 'yesterday' }],
+        ['an empty MAC', { mac: '' }],
+        ['a detail that is no string', { detail: undefined as never }],
+        ['a job id that is no id', { jobId: 0 }],
+      ];
+      for (const [what, extra] of badResults) {
+        await assert.rejects(store.recordReachResults([reachResult(a.id, '0004f2000002'), reachResult(a.id, '0004f2000001', extra)]), TypeError, what);
+      }
+      await rejectsWith(store.recordReachResults([reachResult(999_999, '0004f2000001')]), NotFoundError, /tenant 999999 does not exist/);
+      await assert.rejects(store.reachHistory(a.id, '0004f2000001', -1), TypeError);
+      await assert.rejects(store.reachHistory(a.id, '0004f2000001', 1.5), TypeError);
+      assert.deepEqual(await store.listReachJobs(a.id), []);
+      assert.deepEqual(await reachCounts(), [0, 0, 0], 'refusals leave nothing behind');
+
+      const edges = await store.createReachJob(reachJobInput(a.id, ['0004f2000001'], { ratePerSecond: 0.001, jitter: 0 }));
+      assert.deepEqual([edges.ratePerSecond, edges.jitter], [0.001, 0], 'the bounds themselves are fine');
+    });
+
+    test('recordReachResults: an unknown job, another tenant’s job or a device not in the job is NotFoundError and records nothing', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const [m1, m2] = ['0004f2000001', '0004f2000002'];
+      const job = await store.createReachJob(reachJobInput(a.id, [m1, m2]));
+      const fine = [reachResult(a.id, m2), reachResult(a.id, m1, { jobId: job.id })];
+
+      await rejectsWith(store.recordReachResults([...fine, reachResult(a.id, m2, { jobId: 999_999 })]), NotFoundError, /reach job 999999 does not exist in tenant "acme"/);
+      await rejectsWith(store.recordReachResults([...fine, reachResult(b.id, m2, { jobId: job.id })]), NotFoundError, /reach job \d+ does not exist in tenant "beta"/);
+      await rejectsWith(store.recordReachResults([...fine, reachResult(a.id, '0004F2000009', { jobId: job.id })]), NotFoundError, /device 0004f2000009 is not in reach job \d+ of tenant "acme"/);
+      assert.deepEqual(await store.latestReachResults(a.id), [], 'the good results of a refused batch are not recorded');
+      assert.deepEqual(await store.latestReachResults(b.id), []);
+      const unchanged = await store.getReachJob(a.id, job.id);
+      assert.deepEqual(unchanged, job, 'the job is untouched: no device done, updatedAt kept');
+      assert.deepEqual(await store.pendingReachJobDevices(a.id, job.id), [m1, m2]);
+      assert.equal(await countRows('reach_results'), 0);
+
+      await store.recordReachResults(fine);
+      assert.deepEqual(await store.pendingReachJobDevices(a.id, job.id), [m2]);
+    });
+
+    test('reach: deleting a tenant deletes its results, jobs and job devices, and nothing of other tenants', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const c = await store.createTenant(tenantInput('gamma'));
+      const macs = ['0004f2000001', '0004f2000002'];
+      for (const t of [a, b, c]) {
+        const job = await store.createReachJob(reachJobInput(t.id, macs));
+        await store.createReachJob(reachJobInput(t.id, macs.slice(1), { method: 'push' }));
+        await store.recordReachResults([reachResult(t.id, macs[0]!, { jobId: job.id }), reachResult(t.id, macs[1]!)]);
+      }
+      assert.deepEqual(await reachCounts(), [6, 6, 9]);
+      const keptJobs = await store.listReachJobs(c.id);
+      const keptResults = await store.latestReachResults(c.id);
+
+      await store.deleteTenant(a.id);
+      assert.deepEqual(await reachCounts(), [4, 4, 6], "only the tenant's rows went");
+      // The schema's own cascades, without the store's explicit deletes.
+      await execRaw(`delete from tenants where id = ${b.id}`);
+      assert.deepEqual(await reachCounts(), [2, 2, 3], 'the foreign keys cascade from tenants');
+      assert.deepEqual(await store.listReachJobs(c.id), keptJobs);
+      assert.deepEqual(await store.latestReachResults(c.id), keptResults);
+
+      const again = await store.createTenant(tenantInput('acme'));
+      assert.deepEqual(await store.listReachJobs(again.id), []);
+      assert.deepEqual(await store.latestReachResults(again.id), []);
     });
   });
 }

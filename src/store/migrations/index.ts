@@ -11,6 +11,7 @@ import * as m0005 from './0005-override-policy.js';
 import * as m0006 from './0006-network-access.js';
 import * as m0007 from './0007-firmware-library.js';
 import * as m0008 from './0008-rollouts.js';
+import * as m0009 from './0009-reach.js';
 
 type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0006-network-access': m0006,
   '0007-firmware-library': m0007,
   '0008-rollouts': m0008,
+  '0009-reach': m0009,
 };
 
 export class InCodeMigrationProvider implements MigrationProvider {
