@@ -2,7 +2,8 @@ import { requireMac } from '../domain/mac.js';
 import { normalizeModel } from '../domain/models.js';
 import { effectiveWithOverrides, type OverrideKind } from '../domain/override-file.js';
 import { DEVICE_CONFIG_SUFFIX } from '../domain/phone-path.js';
-import { resolvePolicy, type LayerKind, type ShadowedValue } from '../domain/resolve-policy.js';
+import { withPollingTime } from '../domain/polling-schedule.js';
+import { resolvePolicy, type LayerKind, type ResolvedParameter, type ShadowedValue } from '../domain/resolve-policy.js';
 import { TenantSnapshot } from '../provisioning/tenant-snapshot.js';
 import type { Device, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
@@ -88,7 +89,7 @@ export async function explainDevice(ctx: AdminContext, t: Tenant, macInput: stri
     site,
     group,
     configFiles: [`${mac}${DEVICE_CONFIG_SUFFIX}`, ...t.extraConfigFiles],
-    parameters: withOverrides(resolvePolicy(layers), files.phone, files.web),
+    parameters: withOverrides(withPollingTime(resolvePolicy(layers), mac), files.phone, files.web),
     overrides: { phone: summary(files.phone), web: summary(files.web) },
     notes,
   };
@@ -101,7 +102,7 @@ function summary(f: OverrideFileState | null): OverrideFileSummary | null {
 }
 
 /** The server's resolution with the phone's precedence applied on top (effectiveWithOverrides). */
-function withOverrides(server: ReturnType<typeof resolvePolicy>, phone: OverrideFileState | null, web: OverrideFileState | null): ExplainedParameter[] {
+function withOverrides(server: readonly ResolvedParameter[], phone: OverrideFileState | null, web: OverrideFileState | null): ExplainedParameter[] {
   const phoneParams = overrideParams(phone);
   const webParams = overrideParams(web);
   const effective = effectiveWithOverrides(new Map(server.map((p) => [p.name, p.value])), webParams, phoneParams);

@@ -8,7 +8,7 @@ import { prerequisiteWarnings, type PrerequisiteRule } from '../domain/firmware-
 import type { Device, FirmwareImage, FirmwareRelease, Scope, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
 import { AdminError } from './admin-error.js';
-import { resolveScope, type ScopeSelector } from './parameters.js';
+import { devicesInScope, resolveScope, type ScopeSelector } from './parameters.js';
 import { openReleaseSource } from './release-source.js';
 import { TenantSnapshot } from '../provisioning/tenant-snapshot.js';
 
@@ -133,24 +133,7 @@ export async function setFirmwareTarget(
   const scope = await resolveScope(ctx, t, sel, true);
   await ctx.store.setParameters(t.id, scope, { [FIRMWARE_TARGET]: v, ...(opts.allowDowngrade ? { [FIRMWARE_ALLOW_DOWNGRADE]: '1' } : {}) });
   if (opts.allowDowngrade === false) await ctx.store.unsetParameters(t.id, scope, [FIRMWARE_ALLOW_DOWNGRADE]);
-  const model = sel.model !== undefined ? normalizeModel(sel.model) : undefined;
-  const devices = (await ctx.store.listDevices(t.id)).filter((d) => inScope(d, scope, model));
-  return { release, warnings: prerequisiteReport(v, devices) };
-}
-
-function inScope(d: Device, scope: Scope, model: string | undefined): boolean {
-  switch (scope.kind) {
-    case 'tenant':
-      return true;
-    case 'site':
-      return d.siteId === scope.id;
-    case 'group':
-      return d.groupId === scope.id;
-    case 'device':
-      return d.id === scope.id;
-    case 'model':
-      return d.model === model;
-  }
+  return { release, warnings: prerequisiteReport(v, await devicesInScope(ctx, t, sel, scope)) };
 }
 
 /** One line per prerequisite some of these devices may lack for `version`, with counts. */

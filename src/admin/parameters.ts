@@ -1,6 +1,7 @@
 import { isServerOnlyParameter } from '../domain/firmware-policy.js';
 import { parseAssignment, validateParameterName } from '../domain/parameter.js';
-import type { ParameterRow, Scope, Tenant } from '../store/store.js';
+import { normalizeModel } from '../domain/models.js';
+import type { Device, ParameterRow, Scope, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
 import { AdminError } from './admin-error.js';
 import { requireDevice, requireGroup, requireModelPolicy, requireSite, setModelPolicy } from './structure.js';
@@ -25,6 +26,25 @@ export async function resolveScope(ctx: AdminContext, t: Tenant, sel: ScopeSelec
     return { kind: 'model', id: m.id };
   }
   return { kind: 'tenant', id: t.id };
+}
+
+/** The tenant's devices (registered or only seen) that a layer applies to: all of them for the tenant layer. */
+export async function devicesInScope(ctx: AdminContext, t: Tenant, sel: ScopeSelector, scope: Scope): Promise<Device[]> {
+  const model = sel.model !== undefined ? normalizeModel(sel.model) : undefined;
+  return (await ctx.store.listDevices(t.id)).filter((d) => {
+    switch (scope.kind) {
+      case 'tenant':
+        return true;
+      case 'site':
+        return d.siteId === scope.id;
+      case 'group':
+        return d.groupId === scope.id;
+      case 'device':
+        return d.id === scope.id;
+      case 'model':
+        return d.model === model;
+    }
+  });
 }
 
 export interface SetParametersResult {

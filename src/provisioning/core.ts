@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DigestAnswer } from '../domain/http-authorization.js';
 import { longestMatch } from '../domain/ip-subnet.js';
 import { classifyPhonePath, PHONE_DIRECTORIES, undoubledImagePath, type PhonePath } from '../domain/phone-path.js';
+import { BOOTSTRAP_SWITCH } from '../domain/bootstrap-policy.js';
 import { secretsIn } from '../domain/secret-parameters.js';
 import { parseRequestPath } from '../domain/request-path.js';
 import { parseUserAgent, type PhoneUserAgent } from '../domain/user-agent.js';
@@ -16,7 +17,7 @@ import type { InventoryRecorder } from './inventory-recorder.js';
 import type { Logger } from './logger.js';
 import { appendToLog, currentLogSource, LogRefused } from './phone-logs.js';
 import { DEFAULT_UPLOAD_LIMITS, limitFor, readLimited, storeWholeFile, UploadTooLarge, type UploadLimits } from './phone-uploads.js';
-import { defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster, folderMaster, masterForVersion } from './render-files.js';
+import { bootstrapConfig, bootstrapMaster, defaultMaster, deviceConfig, deviceMaster, deviceNeedsOwnMaster, folderMaster, masterForVersion } from './render-files.js';
 import { firmwareChoice, firmwareFolder, firmwarePath, runningVersion, type Requester } from './firmware-files.js';
 import { UpgradeLoopDetector } from './upgrade-loops.js';
 import { FIRMWARE_LOOP, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
@@ -124,6 +125,11 @@ export interface CoreDeps {
 
 const MAX_VERIFIED = 10_000;
 
+/** Whether the tenant moves phones from plain HTTP to HTTPS (domain/bootstrap-policy.ts). */
+function bootstrapping(snap: TenantSnapshot): boolean {
+  return snap.layerSetting('tenant', snap.tenant.id, BOOTSTRAP_SWITCH) === '1';
+}
+
 /** The login every Poly phone leaves the factory with (FTP was the default protocol). */
 export const FACTORY_LOGIN = 'PlcmSpIp';
 const FACTORY_HA1 = createHash('md5').update(`${FACTORY_LOGIN}:${DIGEST_REALM}:${FACTORY_LOGIN}`).digest('hex');
@@ -167,8 +173,22 @@ export class ProvisioningCore {
 
   /** A read (GET, HEAD, RETR, RRQ): what the path means for this tenant and device. */
   handle(req: PhoneRequest): Promise<Answer> {
-    // Only TFTP pays for the secrets check: HTTP's config fetches get the answer's own promise.
-    return req.protocol === 'tftp' ? this.answer(req).then((a) => this.withoutSecrets(req, a)) : this.answer(req);
+    // Only TFTP, and plain HTTP while a tenant bootstraps phones to HTTPS, pay for the secrets check.
+    if (req.protocol === 'tftp') return this.answer(req).then((a) => this.withoutSecrets(req, a));
+    if (req.protocol === 'http') return this.answer(req).then((a) => this.withoutSecretsOverHttp(req, a));
+    return this.answer(req);
+  }
+
+  /** A tenant bootstrapping phones to HTTPS sends no file holding secrets over plain HTTP. */
+  private async withoutSecretsOverHttp(req: PhoneRequest, answer: Answer): Promise<Answer> {
+    if (!answer.ok || answer.resource.kind === 'generated' || answer.path.startsWith(`${PHONE_DIRECTORIES.log}/`)) return answer;
+    const tenant = this.index.bySlug.get(answer.tenant);
+    if (!tenant || !bootstrapping(await this.snapshot(tenant))) return answer;
+    const secrets = await this.secretsOf(answer.path, answer.resource);
+    if (secrets.length === 0) return answer;
+    const message = `${answer.path} holds secrets (${secrets.slice(0, 3).join(', ')}${secrets.length > 3 ? ', …' : ''}); tenant "${tenant.slug}" moves phones to HTTPS and sends no secrets over plain HTTP: fetch it over HTTPS`;
+    this.deps.logger.warn({ tenant: tenant.slug, path: answer.path, ip: req.ip, secrets }, 'refused over plain HTTP: the file holds secrets');
+    return { ok: false, problem: 'forbidden', message, tenant: tenant.slug };
   }
 
   /** Over TFTP, a file that holds secrets is refused unless the tenant allows sending them. */
@@ -389,6 +409,10 @@ export class ProvisioningCore {
         const name = `${p.mac ?? '000000000000'}.cfg`;
         const who = requester(snap, p.mac, ua);
         const choice = firmwareChoice(snap, who);
+        if (req.protocol === 'http' && bootstrapping(snap)) {
+          // 404 for <mac>.cfg sends the phone on to the shared bootstrap master.
+          return p.mac === null ? found(bootstrapMaster(snap), name) : notFound(slug, name);
+        }
         if (choice?.held) {
           this.noteHeld(snap, who, choice.held);
           return found(masterForVersion(snap, choice.version), name);
@@ -409,6 +433,7 @@ export class ProvisioningCore {
           };
         }
         const model = (ua?.model ?? device?.model) || undefined;
+        if (req.protocol === 'http' && bootstrapping(snap)) return found(bootstrapConfig(snap, p.mac, device, model), p.mac + '-polyprov.cfg');
         return found(deviceConfig(snap, p.mac, device, model), p.mac + '-polyprov.cfg');
       }
       case 'upload':
