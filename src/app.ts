@@ -85,14 +85,14 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
 
   const edges: { protocol: 'http' | 'https'; app: ReturnType<typeof buildHttpEdge>; port: number }[] = [];
   if (cfg.http.enabled) {
-    edges.push({ protocol: 'http', app: buildHttpEdge(core, { logger, idleTimeoutMs: cfg.idleTimeoutMs }), port: cfg.http.port });
+    edges.push({ protocol: 'http', app: buildHttpEdge(core, { logger, idleTimeoutMs: cfg.idleTimeoutMs, ...shedding(cfg) }), port: cfg.http.port });
   }
   // FTP offers AUTH TLS with the same certificate as HTTPS.
   const tls = cfg.https.enabled || cfg.ftp.enabled || cfg.ftps.enabled ? await loadTlsMaterial(tlsOptions(cfg)) : undefined;
   if (cfg.https.enabled && tls) {
     edges.push({
       protocol: 'https',
-      app: buildHttpEdge(core, { logger, idleTimeoutMs: cfg.idleTimeoutMs, tls: { key: tls.key, cert: tls.cert, requestClientCert: cfg.https.requestClientCert } }),
+      app: buildHttpEdge(core, { logger, idleTimeoutMs: cfg.idleTimeoutMs, ...shedding(cfg), tls: { key: tls.key, cert: tls.cert, requestClientCert: cfg.https.requestClientCert } }),
       port: cfg.https.port,
     });
   }
@@ -156,6 +156,10 @@ export async function runServer(cfg: ServerConfig, logger: PinoLogger): Promise<
       await ctx.store.close();
     },
   };
+}
+
+function shedding(cfg: ServerConfig) {
+  return { maxInFlight: cfg.maxInFlight, retryAfterSeconds: cfg.retryAfterSeconds };
 }
 
 export function tlsOptions(cfg: ServerConfig) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isIPv4 } from 'node:net';
+import { parseSubnet } from './domain/ip-subnet.js';
 import { resolve } from 'node:path';
 
 /** Everything `serve` and the admin commands need to know, from defaults < config file < environment < flags. */
@@ -11,6 +12,10 @@ export interface ServerConfig {
   /** Host name or address printed in URLs and put in the self-signed certificate. */
   publicHost?: string;
   http: { enabled: boolean; port: number };
+  /** Requests in flight per HTTP(S) edge and worker beyond which new ones get 503 + Retry-After (0: never). */
+  maxInFlight: number;
+  /** Seconds a shed request is told to wait (phones get up to half again at random). */
+  retryAfterSeconds: number;
   https: { enabled: boolean; port: number; certFile?: string; keyFile?: string; requestClientCert: boolean };
   tftp: { enabled: boolean; port: number; maxTransfers: number; native: boolean; tenantListeners: TenantListener[] };
   ftp: { enabled: boolean; port: number; passivePorts: { min: number; max: number }; passiveAddress?: string };
@@ -23,6 +28,14 @@ export interface ServerConfig {
   /** A connection that moves no byte for this long is closed: stalled uploads must not hold a worker forever. */
   idleTimeoutMs: number;
   logLevel: string;
+  /** The DHCPINFORM responder (reach/dhcp/inform-responder.ts): off without rules. */
+  dhcpInform: { rules: DhcpInformRule[]; host: string; port: number; serverId?: string };
+}
+
+/** Phones in `subnet` that send a DHCPINFORM are told `url` in options 66, 160 and 161. */
+export interface DhcpInformRule {
+  subnet: string;
+  url: string;
 }
 
 /** A TFTP listener of one tenant's: every request on it belongs to that tenant. */
@@ -63,6 +76,13 @@ export type ConfigInput = {
   blobCacheMb?: string | number;
   inventoryFlushMs?: string | number;
   idleTimeoutMs?: string | number;
+  maxInFlight?: string | number;
+  retryAfter?: string | number;
+  /** `CIDR=URL`, or objects in a config file. */
+  dhcpInform?: (string | DhcpInformRule)[];
+  dhcpInformHost?: string;
+  dhcpInformPort?: string | number;
+  dhcpInformServerId?: string;
   logLevel?: string;
 };
 
@@ -85,6 +105,11 @@ const ENV: Record<string, keyof ConfigInput> = {
   POLYPROV_WORKERS: 'workers',
   POLYPROV_BLOB_CACHE_MB: 'blobCacheMb',
   POLYPROV_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
+  POLYPROV_MAX_IN_FLIGHT: 'maxInFlight',
+  POLYPROV_RETRY_AFTER: 'retryAfter',
+  POLYPROV_DHCP_INFORM_HOST: 'dhcpInformHost',
+  POLYPROV_DHCP_INFORM_PORT: 'dhcpInformPort',
+  POLYPROV_DHCP_INFORM_SERVER_ID: 'dhcpInformServerId',
   POLYPROV_LOG_LEVEL: 'logLevel',
 };
 
@@ -117,6 +142,8 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     dataDir: resolve(c.data ?? 'data'),
     host: c.host ?? '0.0.0.0',
     http: { enabled: c.http ?? true, port: int('HTTP port', c.httpPort, 8080, 0, 65535) },
+    maxInFlight: int('in-flight request limit', c.maxInFlight, 1000, 0, 1_000_000),
+    retryAfterSeconds: int('Retry-After seconds', c.retryAfter, 10, 1, 86400),
     https: {
       enabled: c.https ?? true,
       port: int('HTTPS port', c.httpsPort, 8443, 0, 65535),
@@ -136,7 +163,16 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     inventoryFlushMs: int('inventory flush interval', c.inventoryFlushMs, 1000, 10, 600_000),
     idleTimeoutMs: int('idle timeout', c.idleTimeoutMs, 60_000, 100, 3_600_000),
     logLevel: c.logLevel ?? 'info',
+    dhcpInform: {
+      rules: (c.dhcpInform ?? []).map(dhcpInformRule),
+      host: c.dhcpInformHost ?? '0.0.0.0',
+      port: int('DHCPINFORM port', c.dhcpInformPort, 67, 0, 65535),
+    },
   };
+  if (c.dhcpInformServerId) {
+    if (!isIPv4(c.dhcpInformServerId)) throw new ConfigError(`invalid DHCP server identifier "${c.dhcpInformServerId}": expected this host's IPv4 address as phones reach it`);
+    cfg.dhcpInform.serverId = c.dhcpInformServerId;
+  }
   if (c.databaseUrl) cfg.databaseUrl = c.databaseUrl;
   if (c.publicHost) cfg.publicHost = c.publicHost;
   if (c.ftpPassiveAddress) {
@@ -160,6 +196,20 @@ function portRange(text: string): { min: number; max: number } {
   const max = m ? Number(m[2]) : NaN;
   if (!(min >= 1024 && max <= 65535 && min <= max)) throw new ConfigError(`invalid FTP passive port range "${text}": expected LOW-HIGH between 1024 and 65535, e.g. 40000-40999`);
   return { min, max };
+}
+
+/** `10.1.0.0/16=https://prov.example.com:8443/acme/`, or `{ "subnet": …, "url": … }` in a config file. */
+function dhcpInformRule(v: string | DhcpInformRule): DhcpInformRule {
+  const [subnet, url] = typeof v === 'object' && v ? [v.subnet, v.url] : typeof v === 'string' ? [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)] : [];
+  if (!subnet || !url || typeof v === 'string' && !v.includes('=')) {
+    throw new ConfigError(`invalid DHCPINFORM rule "${String(typeof v === 'object' ? JSON.stringify(v) : v)}": expected CIDR=URL, e.g. 10.1.0.0/16=https://prov.example.com:8443/`);
+  }
+  try {
+    parseSubnet(subnet.trim());
+  } catch (err) {
+    throw new ConfigError(`invalid DHCPINFORM rule subnet "${subnet}": ${(err as Error).message}`);
+  }
+  return { subnet: subnet.trim(), url: url.trim() };
 }
 
 /** `acme=6970`, `acme=10.0.0.5:69`, `acme=[2001:db8::5]:69`, or `{ "tenant": "acme", "host": "10.0.0.5", "port": 69 }`. */

@@ -10,6 +10,9 @@ import { registerOverrideCommands } from './override-commands.js';
 import { registerDirectoryCommands } from './directory-commands.js';
 import { registerFirmwareCommands } from './firmware-commands.js';
 import { registerRolloutCommands } from './rollout-commands.js';
+import { registerResyncCommands } from './resync-commands.js';
+import { registerReachSettingsCommands } from './reach-settings-commands.js';
+import { registerDhcpCommands } from './dhcp-commands.js';
 import { serve } from './serve.js';
 
 const program = new Command();
@@ -48,6 +51,12 @@ program
   .option('--blob-cache-mb <MiB>', 'recently served files (firmware) kept in memory per worker (env POLYPROV_BLOB_CACHE_MB; default 256; 0: off)')
   .option('--inventory-flush-ms <ms>', 'how often device inventory is written (default 1000)')
   .option('--idle-timeout-ms <ms>', 'close connections that move no byte for this long, e.g. stalled uploads (env POLYPROV_IDLE_TIMEOUT_MS; default 60000)')
+  .option('--max-in-flight <n>', 'HTTP(S) requests in progress per worker beyond which phones get 503 with Retry-After, e.g. in a boot storm (env POLYPROV_MAX_IN_FLIGHT; default 1000; 0: never)')
+  .option('--retry-after <seconds>', 'Retry-After given with a 503; phones get up to half again at random so they do not return together (env POLYPROV_RETRY_AFTER; default 10)')
+  .option('--dhcp-inform <cidr=url>', 'answer DHCPINFORMs from phones in CIDR with URL in options 66/160/161, e.g. 10.1.0.0/16=https://prov.example.com:8443/ (repeat for several; needs port 67, so root or CAP_NET_BIND_SERVICE)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--dhcp-inform-host <ipv4>', 'address the DHCPINFORM responder binds (env POLYPROV_DHCP_INFORM_HOST; default 0.0.0.0)')
+  .option('--dhcp-inform-port <port>', 'DHCPINFORM port (env POLYPROV_DHCP_INFORM_PORT; default 67)')
+  .option('--dhcp-inform-server-id <ipv4>', "this host's IPv4 address as phones reach it, put in the answers (default: --public-host if it is one, else the first non-loopback address)")
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (default info)')
   .option('--demo', 'create a demo tenant when there is none, and print its credentials')
   .action(async (_opts, cmd: Command) => {
@@ -63,6 +72,9 @@ registerOverrideCommands(program);
 registerDirectoryCommands(program);
 registerFirmwareCommands(program);
 registerRolloutCommands(program);
+registerResyncCommands(program);
+registerReachSettingsCommands(program);
+registerDhcpCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof AdminError || err instanceof DomainError || err instanceof ConflictError || err instanceof NotFoundError || err instanceof ConfigError) {

@@ -3,7 +3,10 @@ import { networkInterfaces } from 'node:os';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { ensureDemoTenant, type DemoCredentials } from '../admin/demo-tenant.js';
 import { loadServerSecret, openAdminContext, runServer, tlsOptions, type Listener } from '../app.js';
-import { loadConfig, type ConfigInput, type ServerConfig } from '../config.js';
+import { ConfigError, loadConfig, type ConfigInput, type ServerConfig } from '../config.js';
+import { isIPv4 } from 'node:net';
+import { startInformResponder, type InformResponder } from '../reach/dhcp/inform-responder.js';
+import { informRules } from '../reach/dhcp/inform-rules.js';
 import { pruneOldLogSegments } from '../provisioning/phone-logs.js';
 import { tickRollouts } from '../admin/rollouts.js';
 import type { AdminContext } from '../admin/admin-context.js';
@@ -41,11 +44,16 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // Retention by age and rollouts in the primary only: one of each, however many workers.
   startLogPruner(cfg, logger);
   startRolloutTicker(cfg, logger);
+  // One UDP port 67 cannot be shared by workers: the primary answers DHCPINFORMs.
+  const dhcp = cfg.dhcpInform.rules.length ? await startDhcpInform(cfg, logger) : undefined;
 
   if (cfg.workers === 1) {
     const server = await runServer(cfg, logger);
-    printBanner(cfg, server.listeners, demo);
-    onShutdown(logger, () => server.close());
+    printBanner(cfg, server.listeners, demo, dhcp);
+    onShutdown(logger, async () => {
+      await dhcp?.close();
+      await server.close();
+    });
     return;
   }
 
@@ -61,7 +69,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     ready.add(worker.id);
     if (!banner && ready.size === cfg.workers) {
       banner = true;
-      printBanner(cfg, msg.listeners, demo);
+      printBanner(cfg, msg.listeners, demo, dhcp);
     }
   });
   cluster.on('exit', (worker, code, signal) => {
@@ -73,6 +81,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   for (let i = 0; i < cfg.workers; i++) fork();
   onShutdown(logger, async () => {
     stopping = true;
+    await dhcp?.close();
     await new Promise<void>((resolve) => cluster.disconnect(() => resolve()));
   });
 }
@@ -157,13 +166,28 @@ function onShutdown(logger: PinoLogger, close: () => Promise<void>): void {
 function printedHost(cfg: ServerConfig): string {
   if (cfg.publicHost) return cfg.publicHost;
   if (cfg.host !== '0.0.0.0' && cfg.host !== '::') return cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
+  return firstIpv4();
+}
+
+async function startDhcpInform(cfg: ServerConfig, logger: PinoLogger): Promise<InformResponder> {
+  const serverId = cfg.dhcpInform.serverId ?? (isIPv4(cfg.publicHost ?? '') ? cfg.publicHost! : firstIpv4());
+  const responder = await startInformResponder({ host: cfg.dhcpInform.host, port: cfg.dhcpInform.port, serverId, rules: informRules(cfg.dhcpInform.rules), logger }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EACCES') throw new ConfigError(`cannot bind DHCPINFORM port ${cfg.dhcpInform.port}: it needs root or CAP_NET_BIND_SERVICE (setcap cap_net_bind_service=+ep $(command -v node))`);
+    if (err.code === 'EADDRINUSE') throw new ConfigError(`DHCPINFORM port ${cfg.dhcpInform.port} is in use, probably by a DHCP server on this host: let that server give options 66/160 instead (polyprov dhcp config)`);
+    throw err;
+  });
+  logger.info({ protocol: 'dhcp-inform', port: responder.port, serverId, subnets: cfg.dhcpInform.rules.map((r) => r.subnet) }, 'listening');
+  return responder;
+}
+
+function firstIpv4(): string {
   for (const addrs of Object.values(networkInterfaces())) {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
 }
 
-function printBanner(cfg: ServerConfig, listeners: Listener[], demo: DemoCredentials | undefined): void {
+function printBanner(cfg: ServerConfig, listeners: Listener[], demo: DemoCredentials | undefined, dhcp?: InformResponder): void {
   const host = printedHost(cfg);
   const login = demo ? `${encodeURIComponent(demo.username)}:${encodeURIComponent(demo.password)}@` : '';
   const notes: Record<Listener['protocol'], string> = {
@@ -184,6 +208,7 @@ function printBanner(cfg: ServerConfig, listeners: Listener[], demo: DemoCredent
   if (listeners.some((l) => l.protocol === 'https' || l.protocol === 'ftps' || l.protocol === 'ftp') && !cfg.https.certFile) {
     lines.push(`  (TLS uses a self-signed certificate kept in ${cfg.dataDir}/tls/)`);
   }
+  if (dhcp) lines.push(`  DHCP  INFORM answered on UDP ${dhcp.port} for ${cfg.dhcpInform.rules.map((r) => r.subnet).join(', ')}`);
   lines.push(`  data: ${cfg.databaseUrl ? 'PostgreSQL' : `${cfg.dataDir}/polyprov.sqlite`}, files in ${cfg.dataDir}/blobs`);
   if (demo) {
     const http = listeners.find((l) => l.protocol === 'http') ?? listeners.find((l) => l.protocol === 'https');

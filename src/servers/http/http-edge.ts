@@ -3,6 +3,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { TLSSocket } from 'node:tls';
 import type { PhoneRequest, Problem, Protocol, ProvisioningCore, Refusal } from '../../provisioning/core.js';
 import { challengeHeaders, credentialsFromHeader } from './credentials-from-header.js';
+import { installLoadShedding } from './load-shedding.js';
 import { sendResource } from './send-resource.js';
 
 export interface HttpEdgeOptions {
@@ -12,6 +13,13 @@ export interface HttpEdgeOptions {
   keepAliveTimeoutMs?: number;
   /** A connection that moves no byte for this long (a stalled upload, say) is closed. */
   idleTimeoutMs?: number;
+  /**
+   * Requests in flight in this edge (per worker process) before new ones are answered 503 with a
+   * Retry-After (see load-shedding.ts); undefined or 0 = never shed.
+   */
+  maxInFlight?: number;
+  /** The Retry-After base of a shed request, in seconds (plus up to half again of jitter); default 10. */
+  retryAfterSeconds?: number;
 }
 
 const STATUS: Record<Problem, number> = {
@@ -50,6 +58,8 @@ export function buildHttpEdge(core: ProvisioningCore, opts: HttpEdgeOptions) {
         }
       : {}),
   });
+  // The first hook of all, so a shed request costs no authentication, store or body work.
+  installLoadShedding(app, { maxInFlight: opts.maxInFlight ?? 0, retryAfterSeconds: opts.retryAfterSeconds ?? 10, logger: opts.logger });
 
   // Upload bodies are not parsed here: the core decides what a PUT means (for now: not stored).
   app.removeAllContentTypeParsers();
