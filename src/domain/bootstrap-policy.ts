@@ -35,13 +35,20 @@ export function bootstrapParameters(plan: BootstrapPlan): Record<string, string>
   }
   const pems = plan.caPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (pems.length === 0) throw new DomainError('the CA file holds no PEM certificate ("-----BEGIN CERTIFICATE-----")');
-  // A chain file ends with the certificate closest to the root: that is the one phones must trust.
-  const pem = pems[pems.length - 1]!;
+  let certs: X509Certificate[];
   try {
-    new X509Certificate(pem);
+    certs = pems.map((p) => new X509Certificate(p));
   } catch (err) {
     throw new DomainError(`the CA certificate does not parse: ${(err as Error).message}`);
   }
+  // The anchor phones must trust: the last CA certificate of a chain file (whichever order it was
+  // saved in), else a self-signed certificate (polyprov's generated one). A lone server
+  // certificate issued by someone else is refused: trusting it would break at its first renewal.
+  const anchor = certs.filter((c) => c.ca).pop() ?? certs.filter((c) => c.issuer === c.subject).pop();
+  if (!anchor) {
+    throw new DomainError('the file holds no CA certificate (nor a self-signed one): give the certificate of the CA that issued the HTTPS certificate');
+  }
+  const pem = anchor.toString().trim();
   return {
     [BOOTSTRAP_SWITCH]: '1',
     'device.prov.serverType': 'HTTPS',

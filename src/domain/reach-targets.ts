@@ -52,13 +52,17 @@ export function parseSipTransport(text: string | undefined): SipTransportName {
   throw new DomainError(`invalid SIP transport ${quoteInput(text)}: expected udp, tcp or tls`);
 }
 
+const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+
 /** `pbx.example.com`, `pbx.example.com:5080`, `[2001:db8::1]:5060`, `10.0.0.1`. */
 export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } {
-  const m = /^\s*(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+|[0-9a-fA-F:]+))(?::(\d{1,5}))?\s*$/.exec(text);
-  const host = m ? (m[1] ?? m[2]!) : '';
+  const m = /^\s*(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9a-fA-F:.]+))(?::(\d{1,5}))?\s*$/.exec(text);
+  const bracketed = m?.[1];
+  const bare = m?.[2];
+  const host = bracketed ?? bare ?? '';
   const port = m?.[3] !== undefined ? Number(m[3]) : defaultPort;
-  // A bare IPv6 address has colons of its own: only the bracketed form takes a port.
-  if (!m || (m[2] && isIPv6(m[2]) && m[3] !== undefined) || port < 1 || port > 65535) {
+  // Colons make a bare host an IPv6 address (which takes no port without brackets) or a typo.
+  if (!m || (bracketed !== undefined && !isIPv6(bracketed)) || (bare !== undefined && (bare.includes(':') ? !isIPv6(bare) : !HOSTNAME.test(bare))) || port < 1 || port > 65535) {
     throw new DomainError(`invalid target ${quoteInput(text)}: expected host[:port], e.g. sbc.example.com:5060 or [2001:db8::1]:5060`);
   }
   return { host, port };
