@@ -283,7 +283,8 @@ export function sipFraming(buffer: Buffer): { message: Buffer; rest: Buffer } | 
 
 /**
  * Expands `{name}` placeholders of a Request-URI template, e.g. `sip:{user}@{host}:{port}`, and
- * checks the result is a usable Request-URI. A placeholder without a value, or a stray brace, is a
+ * checks the result is a usable Request-URI. Values go in as given: an IPv6 host needs its
+ * brackets in the value or the template. A placeholder without a value, or a stray brace, is a
  * DomainError that names it and lists the names that have values.
  */
 export function requestUriFor(template: string, values: Record<string, string>): string {

@@ -140,7 +140,7 @@ export class SipNotifier {
       const authenticated = authorization !== undefined;
       if (status < 300) return { kind: 'ok', status, reason, attempts, authenticated, elapsedMs: elapsedMs() };
       // One answer per NOTIFY: a second challenge means the credentials were refused.
-      authorization = !credentials ? undefined : this.answer(result.response, target.requestUri, credentials);
+      authorization = authenticated || !credentials ? undefined : this.answer(result.response, target.requestUri, credentials);
       if (!authorization) return { kind: 'rejected', status, reason, attempts, authenticated, elapsedMs: elapsedMs() };
     }
   }
