@@ -35,7 +35,7 @@ export function tenantBootOptions(t: Tenant, req: BootServerRequest): BootOption
       host: req.host,
       ...(req.port !== undefined ? { port: req.port } : {}),
       pathPrefix: t.pathPrefix,
-      ...(login && req.protocol !== 'tftp' ? { username: login.username, password: login.password } : {}),
+      ...(login ? { username: login.username, password: login.password } : {}),
     });
   } catch (err) {
     if (err instanceof DomainError) throw new AdminError(err.message);

@@ -181,8 +181,9 @@ export class ProvisioningCore {
 
   /** A tenant bootstrapping phones to HTTPS sends no file holding secrets over plain HTTP. */
   private async withoutSecretsOverHttp(req: PhoneRequest, answer: Answer): Promise<Answer> {
-    if (!answer.ok || answer.resource.kind === 'generated' || answer.path.startsWith(`${PHONE_DIRECTORIES.log}/`)) return answer;
+    if (!answer.ok || answer.path.startsWith(`${PHONE_DIRECTORIES.log}/`)) return answer;
     const tenant = this.index.bySlug.get(answer.tenant);
+    // Stored files served from the blob cache are 'generated' too: every answer is scanned.
     if (!tenant || !bootstrapping(await this.snapshot(tenant))) return answer;
     const secrets = await this.secretsOf(answer.path, answer.resource);
     if (secrets.length === 0) return answer;
