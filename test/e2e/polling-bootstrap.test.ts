@@ -9,7 +9,6 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { XMLParser } from 'fast-xml-parser';
 import type { AdminContext } from '../../src/admin/admin-context.js';
 import { listParameters, setParameters } from '../../src/admin/parameters.js';
 import { addDevice } from '../../src/admin/structure.js';
@@ -20,6 +19,7 @@ import { cliAsync, type CliExit } from '../support/cli-async.js';
 import { curlAsync } from '../support/curl-async.js';
 import type { CurlResult } from '../support/curl.js';
 import { startServer, tempDir, type ServerProcess } from '../support/server-process.js';
+import { configParameters } from '../support/config-parameters.js';
 
 const POLL_A = '0004f2060001';
 const POLL_B = '0004f2060002';
@@ -35,23 +35,6 @@ let ctx: AdminContext;
 let dataDir: string;
 let scratch: string;
 const tenants: Record<string, Tenant> = {};
-
-/** Every attribute of a Polycom XML file, name → value (fast-xml-parser; &#10; and the like decoded). */
-function attributes(xml: string): Map<string, string> {
-  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', ignoreDeclaration: true, parseAttributeValue: false, htmlEntities: true }).parse(xml) as unknown;
-  const out = new Map<string, string>();
-  const walk = (node: unknown) => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (!node || typeof node !== 'object') return;
-    for (const [k, v] of Object.entries(node)) {
-      if (k.startsWith('@')) {
-        if (!k.startsWith('@xmlns') && !k.startsWith('@xsi:')) out.set(k.slice(1), String(v));
-      } else walk(v);
-    }
-  };
-  walk(doc);
-  return out;
-}
 
 /** The minute of the window a MAC gets, computed here on its own: sha256 of the MAC, 4 bytes, mod the window. */
 function expectedMinute(mac: string, startMinutes: number, lengthMinutes: number): string {
@@ -72,7 +55,7 @@ async function fetchAs(base: string, slug: string, mac: string, path: string): P
 async function config(slug: string, mac: string, base = server.httpUrl): Promise<Map<string, string>> {
   const r = await fetchAs(base, slug, mac, `${mac}-polyprov.cfg`);
   assert.equal(r.status, 200, `config of ${mac}: ${r.text}`);
-  return attributes(r.text);
+  return configParameters(r.text);
 }
 
 const polling = (params: Map<string, string>) => [...params].filter(([n]) => n.startsWith('prov.polling.')).sort();
@@ -171,13 +154,13 @@ describe('polyprov bootstrap: plain HTTP only moves phones to HTTPS', () => {
 
     const master = await fetchAs(server.httpUrl, 'boot', BOOT, '000000000000.cfg');
     assert.equal(master.status, 200);
-    assert.equal(attributes(master.text).get('CONFIG_FILES'), '[PHONE_MAC_ADDRESS]-polyprov.cfg', 'only the generated file, not the extra one');
+    assert.equal(configParameters(master.text).get('CONFIG_FILES'), '[PHONE_MAC_ADDRESS]-polyprov.cfg', 'only the generated file, not the extra one');
     assert.equal((await fetchAs(server.httpUrl, 'boot', BOOT, `${BOOT}.cfg`)).status, 404, 'the phone falls back to the shared master');
 
     const stage1 = await fetchAs(server.httpUrl, 'boot', BOOT, `${BOOT}-polyprov.cfg`);
     assert.equal(stage1.status, 200);
     bootstrapXml = stage1.text;
-    const params = attributes(stage1.text);
+    const params = configParameters(stage1.text);
     assert.deepEqual([...params.keys()].sort(), [
       'device.prov.serverName',
       'device.prov.serverName.set',
@@ -199,7 +182,7 @@ describe('polyprov bootstrap: plain HTTP only moves phones to HTTPS', () => {
     assert.match(extraOverHttps.text, new RegExp(FILE_SECRET));
     assert.equal((await fetchAs(server.httpUrl, 'boot', BOOT, EXTRA_FILE)).status, 403, 'still refused over plain HTTP after HTTPS served it');
 
-    const httpsMaster = attributes((await fetchAs(server.httpsUrl, 'boot', BOOT, '000000000000.cfg')).text);
+    const httpsMaster = configParameters((await fetchAs(server.httpsUrl, 'boot', BOOT, '000000000000.cfg')).text);
     assert.deepEqual(httpsMaster.get('CONFIG_FILES')!.split(',').map((f) => f.trim()), ['[PHONE_MAC_ADDRESS]-polyprov.cfg', EXTRA_FILE], 'over HTTPS the master lists the extra file too');
     const full = await config('boot', BOOT, server.httpsUrl);
     assert.equal(full.get('reg.1.auth.password'), LINE_SECRET, 'the full configuration over HTTPS');
@@ -208,7 +191,7 @@ describe('polyprov bootstrap: plain HTTP only moves phones to HTTPS', () => {
 
   test('the CA handed to phones really verifies this server (curl without -k)', () => {
     assert.ok(bootstrapXml, 'the previous test fetched the bootstrap configuration');
-    const pem = attributes(bootstrapXml).get('device.sec.TLS.customCaCert1')!;
+    const pem = configParameters(bootstrapXml).get('device.sec.TLS.customCaCert1')!;
     assert.match(pem, /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$/, 'a PEM with its line breaks restored');
     const caFile = join(scratch, 'bootstrap-ca.pem');
     writeFileSync(caFile, pem);
@@ -232,6 +215,6 @@ describe('polyprov bootstrap: plain HTTP only moves phones to HTTPS', () => {
     assert.equal(params.get('reg.1.auth.password'), LINE_SECRET);
     assert.equal(params.get('reg.1.address'), '1001');
     assert.equal((await fetchAs(server.httpUrl, 'boot', BOOT, EXTRA_FILE)).status, 200);
-    assert.match(attributes((await fetchAs(server.httpUrl, 'boot', BOOT, '000000000000.cfg')).text).get('CONFIG_FILES')!, new RegExp(EXTRA_FILE));
+    assert.match(configParameters((await fetchAs(server.httpUrl, 'boot', BOOT, '000000000000.cfg')).text).get('CONFIG_FILES')!, new RegExp(EXTRA_FILE));
   });
 });

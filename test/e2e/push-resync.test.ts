@@ -19,6 +19,7 @@ import type { ReachResult } from '../../src/store/store.js';
 import { cliAsync, type CliExit } from '../support/cli-async.js';
 import { curlAsync } from '../support/curl-async.js';
 import { startServer, tempDir, type ServerProcess } from '../support/server-process.js';
+import { configParameters } from '../support/config-parameters.js';
 
 const MAC = '0004f2050001';
 const PLAIN_MAC = '0004f2050002';
@@ -117,22 +118,6 @@ function digestParams(header: string): Map<string, string> {
   return out;
 }
 
-/** Every attribute of a Polycom config file, name → value (fast-xml-parser, entities decoded). */
-function configParameters(xml: string): Map<string, string> {
-  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', ignoreDeclaration: true, parseAttributeValue: false, htmlEntities: true }).parse(xml) as unknown;
-  const out = new Map<string, string>();
-  const walk = (node: unknown) => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (!node || typeof node !== 'object') return;
-    for (const [k, v] of Object.entries(node)) {
-      if (k.startsWith('@')) {
-        if (!k.startsWith('@xmlns') && !k.startsWith('@xsi:')) out.set(k.slice(1), String(v));
-      } else walk(v);
-    }
-  };
-  walk(doc);
-  return out;
-}
 
 async function run(args: string[], code = 0): Promise<CliExit> {
   const r = await cliAsync(server.dataDir, args);

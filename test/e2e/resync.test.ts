@@ -8,7 +8,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { XMLParser } from 'fast-xml-parser';
 import type { AdminContext } from '../../src/admin/admin-context.js';
 import { addDevice } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
@@ -19,6 +18,7 @@ import { curlAsync } from '../support/curl-async.js';
 import { startServer, tempDir, type ServerProcess } from '../support/server-process.js';
 import { phoneResponse, readRequest } from '../support/sipp.js';
 import { waitFor } from '../support/wait-for.js';
+import { configParameters } from '../support/config-parameters.js';
 
 const ua = (mac: string) => `FileTransport PolycomVVX-VVX_450-UA/6.4.6.2163 (SN:${mac}) Type/Application`;
 const macs = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `0004f2${prefix}${String(i + 1).padStart(4, '0')}`);
@@ -100,22 +100,6 @@ class UdpPhone {
   }
 }
 
-/** Every attribute of a Polycom config file, name → value (fast-xml-parser, entities decoded). */
-function configParameters(xml: string): Map<string, string> {
-  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', ignoreDeclaration: true, parseAttributeValue: false, htmlEntities: true }).parse(xml) as unknown;
-  const out = new Map<string, string>();
-  const walk = (node: unknown) => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (!node || typeof node !== 'object') return;
-    for (const [k, v] of Object.entries(node)) {
-      if (k.startsWith('@')) {
-        if (!k.startsWith('@xmlns') && !k.startsWith('@xsi:')) out.set(k.slice(1), String(v));
-      } else walk(v);
-    }
-  };
-  walk(doc);
-  return out;
-}
 
 /** Fetches the device's configuration as the phone does; that records the address it asked from. */
 async function fetchConfig(slug: string, mac: string) {
