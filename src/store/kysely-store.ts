@@ -5,16 +5,23 @@
 //   row. On PostgreSQL that row lock serializes admin writes, so the explicit uniqueness checks
 //   below cannot race each other; on SQLite write transactions start with `begin immediate`
 //   (see open-store.ts), which serializes them across processes.
-// - recordSightings touches neither revision: it only upserts device inventory, with rows sorted
-//   by (tenant, mac) so concurrent batches lock in the same order.
+// - recordSightings upserts device inventory with rows sorted by (tenant, mac), so concurrent
+//   batches lock in the same order. It bumps revisions only when it placed a device in another site
+//   (by the sites' subnets), and then last: on PostgreSQL that can deadlock with an admin write on
+//   the same devices, which write() runs again.
+// - applyImport reads what it needs once and writes in multi-row statements, never per row: a
+//   100,000-device import is a few hundred statements.
 // - Multi-query reads that must agree with each other (loadTenantPolicy, tenant + host names) run
 //   in a read-only repeatable-read transaction: one snapshot on both dialects.
 
 import { sql } from 'kysely';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Insertable, Kysely, RawBuilder, Selectable, SqlBool, Transaction } from 'kysely';
+import { parseMac } from '../domain/mac.js';
+import { findSubnetOverlap, normaliseSiteSubnets, SiteLocator } from '../domain/site-subnets.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import type {
   Database,
+  Dialect,
   DevicesTable,
   FilesTable,
   FirmwareImagesTable,
@@ -27,6 +34,7 @@ import type {
   ReachJobsTable,
   ReachResultsTable,
   RolloutsTable,
+  SitesTable,
   TenantsTable,
 } from './schema.js';
 import type {
@@ -37,10 +45,14 @@ import type {
   FirmwareImageKind,
   FirmwareLayout,
   FirmwareRelease,
+  ImportCounts,
+  ImportKind,
+  ImportPlan,
   ModelPolicy,
   NewFirmwareRelease,
   NewTenant,
   ParameterRow,
+  ParameterUpdate,
   Phase,
   PhoneLog,
   PhoneLogWrite,
@@ -60,6 +72,9 @@ import type {
   ScopeKind,
   Sighting,
   Site,
+  SiteFields,
+  SitePatch,
+  SiteSubnet,
   Store,
   StoredFile,
   Tenant,
@@ -202,6 +217,7 @@ export class KyselyStore implements Store {
           tftp_subnets: JSON.stringify(input.tftpSubnets ?? []),
           tftp_secrets: input.tftpSecrets ? 1 : 0,
           factory_login: input.factoryLogin ? 1 : 0,
+          rehome_devices: input.rehomeDevices ? 1 : 0,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -245,6 +261,7 @@ export class KyselyStore implements Store {
             tftp_subnets: patch.tftpSubnets === undefined ? undefined : JSON.stringify(patch.tftpSubnets),
             tftp_secrets: patch.tftpSecrets === undefined ? undefined : patch.tftpSecrets ? 1 : 0,
             factory_login: patch.factoryLogin === undefined ? undefined : patch.factoryLogin ? 1 : 0,
+            rehome_devices: patch.rehomeDevices === undefined ? undefined : patch.rehomeDevices ? 1 : 0,
           }),
         }))
         .where('id', '=', id)
@@ -389,8 +406,20 @@ export class KyselyStore implements Store {
     });
   }
 
-  createSite(tenantId: number, slug: string, name: string): Promise<Site> {
-    return this.createGrouping('sites', 'site', tenantId, slug, name);
+  async createSite(tenantId: number, slug: string, name: string, fields: SiteFields = {}): Promise<Site> {
+    const subnets = fields.subnets === undefined ? undefined : normaliseSiteSubnets(fields.subnets);
+    return this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      const hit = await trx.selectFrom('sites').select('id').where('tenant_id', '=', tenantId).where('slug', '=', slug).executeTakeFirst();
+      if (hit) throw new ConflictError(`site "${slug}" already exists in tenant "${tenantSlug}"`);
+      if (subnets?.length) await checkSiteSubnets(trx, tenantId, tenantSlug, undefined, slug, subnets);
+      const row = await trx
+        .insertInto('sites')
+        .values({ tenant_id: tenantId, slug, name, ...siteColumns({ ...fields, subnets }) })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toSite(row);
+    });
   }
   listSites(tenantId: number): Promise<Site[]> {
     return this.listGrouping('sites', tenantId);
@@ -401,17 +430,16 @@ export class KyselyStore implements Store {
   deleteSite(tenantId: number, id: number): Promise<void> {
     return this.deleteGrouping('sites', 'site', tenantId, id);
   }
-  async updateSite(tenantId: number, id: number, patch: { name?: string; tftpSubnets?: string[] }): Promise<Site> {
+  async updateSite(tenantId: number, id: number, patch: SitePatch): Promise<Site> {
+    const subnets = patch.subnets === undefined ? undefined : normaliseSiteSubnets(patch.subnets);
     return this.write(async (trx) => {
       const tenantSlug = await this.bump(trx, tenantId);
-      const row = await trx
-        .updateTable('sites')
-        .set(defined({ name: patch.name, tftp_subnets: patch.tftpSubnets === undefined ? undefined : JSON.stringify(patch.tftpSubnets) }))
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) throw new NotFoundError(`site ${id} does not exist in tenant "${tenantSlug}"`);
+      const current = await trx.selectFrom('sites').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      if (!current) throw new NotFoundError(`site ${id} does not exist in tenant "${tenantSlug}"`);
+      if (subnets?.length) await checkSiteSubnets(trx, tenantId, tenantSlug, current.id, current.slug, subnets);
+      const set = { ...defined({ name: patch.name }), ...siteColumns({ ...patch, subnets }) };
+      if (!Object.keys(set).length) return toSite(current);
+      const row = await trx.updateTable('sites').set(set).where('id', '=', current.id).returningAll().executeTakeFirstOrThrow();
       return toSite(row);
     });
   }
@@ -562,36 +590,105 @@ export class KyselyStore implements Store {
   async recordSightings(sightings: Sighting[]): Promise<void> {
     const rows = mergeSightings(sightings);
     if (!rows.length) return;
+    const privateIps = latestPrivateIps(sightings);
     await this.write(async (trx) => {
       // Sightings of a tenant deleted meanwhile are dropped (otherwise the foreign key would fail
       // the whole batch, and the recorder would retry it forever).
       const tenantIds = [...new Set(rows.map((r) => r.tenant_id))];
-      const live = new Set<number>();
+      const rehome = new Map<number, boolean>();
       for (const ids of chunks(tenantIds, IN_CHUNK)) {
-        for (const t of await trx.selectFrom('tenants').select('id').where('id', 'in', ids).execute()) live.add(t.id);
+        const found = await trx.selectFrom('tenants').select(['id', 'rehome_devices']).where('id', 'in', ids).execute();
+        for (const t of found) rehome.set(Number(t.id), Number(t.rehome_devices) === 1);
       }
-      const kept = rows.filter((r) => live.has(r.tenant_id));
+      const kept = rows.filter((r) => rehome.has(r.tenant_id));
+      // The tenants' sites are read once per batch; tenants without site subnets place nothing.
+      const locators = await siteLocators(trx, [...rehome.keys()]);
+      const moves = new Map<number, number[]>();
+      const movedTenants = new Set<number>();
       for (const chunk of chunks(kept, INSERT_CHUNK)) {
+        const upsert = this.upsertSightings(trx, chunk);
+        const addressed = new Set(chunk.filter((r) => r.last_ip !== null && locators.has(r.tenant_id)).map((r) => `${r.tenant_id}|${r.mac}`));
+        if (!addressed.size) {
+          await upsert.execute();
+          continue;
+        }
+        // The stored row after the merge: its site, and its newest address (a late batch's is older).
+        for (const d of await upsert.returning(['id', 'tenant_id', 'mac', 'site_id', 'last_ip']).execute()) {
+          const tenantId = Number(d.tenant_id);
+          const key = `${tenantId}|${d.mac}`;
+          if (!addressed.has(key) || d.last_ip === null) continue;
+          const current = d.site_id == null ? null : Number(d.site_id);
+          if (current !== null && !rehome.get(tenantId)) continue;
+          const site = locators.get(tenantId)!.siteFor(d.last_ip, privateIps.get(key));
+          if (site === null || site === current) continue;
+          const ids = moves.get(site);
+          if (ids) ids.push(Number(d.id));
+          else moves.set(site, [Number(d.id)]);
+          movedTenants.add(tenantId);
+        }
+      }
+      for (const [site, ids] of moves) {
+        for (const chunk of chunks(ids, IN_CHUNK)) await trx.updateTable('devices').set({ site_id: site }).where('id', 'in', chunk).execute();
+      }
+      // A device in another site gets another policy: the snapshots of those tenants must reload.
+      if (movedTenants.size) {
+        await this.bumpGlobal(trx);
         await trx
-          .insertInto('devices')
-          .values(chunk)
-          .onConflict((oc) =>
-            oc.columns(['tenant_id', 'mac']).doUpdateSet({
-              first_seen: sql<string>`case when devices.first_seen is null or excluded.first_seen < devices.first_seen then excluded.first_seen else devices.first_seen end`,
-              last_seen: sql<string>`case when devices.last_seen is null or excluded.last_seen > devices.last_seen then excluded.last_seen else devices.last_seen end`,
-              last_ip: inventoryField('last_ip'),
-              model: inventoryField('model'),
-              firmware: inventoryField('firmware'),
-              updater_version: inventoryField('updater_version'),
-              phase: inventoryField('phase'),
-              serial: inventoryField('serial'),
-              last_file: inventoryField('last_file'),
-              user_agent: inventoryField('user_agent'),
-            }),
-          )
+          .updateTable('tenants')
+          .set((eb) => ({ revision: eb('revision', '+', 1) }))
+          .where('id', 'in', [...movedTenants])
           .execute();
       }
     });
+  }
+
+  /** The inventory upsert of recordSightings, for one chunk of merged rows. */
+  private upsertSightings(trx: Tx, chunk: SightingRow[]) {
+    return trx
+      .insertInto('devices')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'mac']).doUpdateSet({
+          first_seen: sql<string>`case when devices.first_seen is null or excluded.first_seen < devices.first_seen then excluded.first_seen else devices.first_seen end`,
+          last_seen: sql<string>`case when devices.last_seen is null or excluded.last_seen > devices.last_seen then excluded.last_seen else devices.last_seen end`,
+          last_ip: inventoryField('last_ip'),
+          model: inventoryField('model'),
+          firmware: inventoryField('firmware'),
+          updater_version: inventoryField('updater_version'),
+          phase: inventoryField('phase'),
+          serial: inventoryField('serial'),
+          last_file: inventoryField('last_file'),
+          user_agent: inventoryField('user_agent'),
+        }),
+      );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Bulk import: every step reads what exists once, decides in memory, then writes only the rows
+  // that change, in multi-row statements.
+
+  async applyImport(tenantId: number, plan: ImportPlan): Promise<ImportCounts> {
+    const p = checkImportPlan(plan);
+    return this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      const foreign = await registeredTenants(trx, this.dialect, p.devices.map((d) => d.mac), tenantId);
+      const stray = p.devices.find((d) => foreign.has(d.mac));
+      if (stray) {
+        throw new ConflictError(`device ${stray.mac} is registered in tenant "${foreign.get(stray.mac)}": delete it there first, or leave it out of the import into tenant "${tenantSlug}"`);
+      }
+      const work: ImportWork = { dialect: this.dialect, tenantId, tenantSlug, counts: noImportCounts(), updated: { sites: new Set(), groups: new Set(), models: new Set(), devices: new Set() }, layers: [] };
+      const siteIds = await importSites(trx, work, p.sites);
+      const groupIds = await importGroups(trx, work, p.groups);
+      await importModels(trx, work, p.models);
+      await importDevices(trx, work, p.devices, siteIds, groupIds);
+      await importParameters(trx, work);
+      for (const kind of IMPORT_KINDS) work.counts.updated[kind] = work.updated[kind].size;
+      return work.counts;
+    });
+  }
+
+  async findDeviceTenants(macs: string[]): Promise<Map<string, string>> {
+    return this.read((trx) => registeredTenants(trx, this.dialect, [...new Set(macs.map(normalizeMac))], undefined));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1245,6 +1342,446 @@ export function mergeSightings(sightings: readonly Sighting[]): SightingRow[] {
   return [...byKey.values()].sort((a, b) => a.tenant_id - b.tenant_id || compare(a.mac, b.mac));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sites' subnets
+
+/** The site columns given, as stored (undefined: not given). */
+function siteColumns(f: SiteFields): Partial<Pick<Insertable<SitesTable>, 'tftp_subnets' | 'description' | 'location' | 'subnets'>> {
+  return defined({
+    tftp_subnets: f.tftpSubnets === undefined ? undefined : JSON.stringify(f.tftpSubnets),
+    description: f.description,
+    location: f.location,
+    subnets: f.subnets === undefined ? undefined : JSON.stringify(f.subnets),
+  });
+}
+
+/** ConflictError when the subnets of site `slug` (selfId once it exists) overlap another site's of the tenant. */
+async function checkSiteSubnets(trx: Tx, tenantId: number, tenantSlug: string, selfId: number | undefined, slug: string, subnets: SiteSubnet[]): Promise<void> {
+  const others = await trx
+    .selectFrom('sites')
+    .select(['slug', 'subnets'])
+    .where('tenant_id', '=', tenantId)
+    .where('subnets', '!=', '[]')
+    .$if(selfId !== undefined, (q) => q.where('id', '!=', selfId!))
+    .execute();
+  const problem = findSubnetOverlap([...others.map((o) => ({ slug: o.slug, subnets: parseSiteSubnets(o.subnets) })), { slug, subnets }]);
+  if (problem) throw new ConflictError(`in tenant "${tenantSlug}", ${problem}`);
+}
+
+/** Stored subnets; an entry that no longer parses (it was checked when set) is skipped rather than failing every read. */
+function parseSiteSubnets(json: string): SiteSubnet[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(v)) return [];
+  return v.flatMap((entry: unknown) => {
+    try {
+      return normaliseSiteSubnets([entry as SiteSubnet]);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** A locator per tenant that has sites with subnets. */
+async function siteLocators(trx: Tx, tenantIds: readonly number[]): Promise<Map<number, SiteLocator>> {
+  const byTenant = new Map<number, { id: number; subnets: SiteSubnet[] }[]>();
+  for (const ids of chunks(tenantIds, IN_CHUNK)) {
+    const rows = await trx.selectFrom('sites').select(['id', 'tenant_id', 'subnets']).where('tenant_id', 'in', ids).where('subnets', '!=', '[]').execute();
+    for (const r of rows) {
+      const site = { id: Number(r.id), subnets: parseSiteSubnets(r.subnets) };
+      const list = byTenant.get(Number(r.tenant_id));
+      if (list) list.push(site);
+      else byTenant.set(Number(r.tenant_id), [site]);
+    }
+  }
+  const out = new Map<number, SiteLocator>();
+  for (const [tenantId, sites] of byTenant) {
+    const locator = new SiteLocator(sites);
+    if (!locator.empty) out.set(tenantId, locator);
+  }
+  return out;
+}
+
+/** The newest private address per (tenant, MAC) in a batch, for the sightings that carry one. */
+function latestPrivateIps(sightings: readonly Sighting[]): Map<string, string> {
+  const newest = new Map<string, { at: number; ip: string }>();
+  for (const s of sightings) {
+    if (!s.privateIp) continue;
+    const at = Date.parse(s.at);
+    if (Number.isNaN(at)) continue;
+    const key = `${s.tenantId}|${normalizeMac(s.mac)}`;
+    const prev = newest.get(key);
+    if (!prev || at >= prev.at) newest.set(key, { at, ip: s.privateIp });
+  }
+  return new Map([...newest].map(([key, v]) => [key, v.ip]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk import
+
+const IMPORT_KINDS: readonly ImportKind[] = ['sites', 'groups', 'models', 'devices'];
+
+/** A parameter layer an import changes. */
+interface ImportLayer {
+  scope: Scope;
+  update: ParameterUpdate;
+  /** The layer existed before the import, so it may hold parameters already. */
+  existed: boolean;
+  /** Where a change counts as an update; undefined for a row the import created. */
+  counted: { kind: ImportKind; key: string } | undefined;
+}
+
+/** State shared by the steps of one applyImport. */
+interface ImportWork {
+  dialect: Dialect;
+  tenantId: number;
+  tenantSlug: string;
+  counts: ImportCounts;
+  /** Keys of existing rows that changed, by kind (a row whose fields and parameters both change counts once). */
+  updated: Record<ImportKind, Set<string>>;
+  layers: ImportLayer[];
+}
+
+type ImportedDevice = Omit<ImportPlan['devices'][number], 'model'> & { model: string | null };
+
+function noImportCounts(): ImportCounts {
+  const zero = (): Record<ImportKind, number> => ({ sites: 0, groups: 0, models: 0, devices: 0 });
+  return { created: zero(), updated: zero(), parametersSet: 0, parametersRemoved: 0 };
+}
+
+/**
+ * A plan checked and normalised before the transaction: TypeError for nonsense, DomainError for
+ * subnets that do not parse, ConflictError for a slug, model or MAC (after normalising) given twice.
+ */
+function checkImportPlan(plan: ImportPlan): { sites: ImportPlan['sites']; groups: ImportPlan['groups']; models: ImportPlan['models']; devices: ImportedDevice[] } {
+  if (typeof plan !== 'object' || plan === null) throw new TypeError('import: the plan must be an object with sites, groups, models and devices');
+  const sites = importList('sites', plan.sites).map((s, i) => {
+    const slug = importSlug(`site ${i + 1}`, s?.slug);
+    const where = `site "${slug}"`;
+    return {
+      slug,
+      name: importText(`${where}: name`, s.name),
+      ...defined({
+        description: optionalText(`${where}: description`, s.description),
+        location: optionalText(`${where}: location`, s.location),
+        subnets: s.subnets === undefined ? undefined : normaliseSiteSubnets(s.subnets),
+        parameters: checkParameterUpdate(where, s.parameters),
+      }),
+    };
+  });
+  const groups = importList('groups', plan.groups).map((g, i) => {
+    const slug = importSlug(`group ${i + 1}`, g?.slug);
+    return { slug, name: importText(`group "${slug}": name`, g.name), ...defined({ parameters: checkParameterUpdate(`group "${slug}"`, g.parameters) }) };
+  });
+  const models = importList('models', plan.models).map((m, i) => {
+    const model = importSlug(`model ${i + 1}`, m?.model);
+    return { model, ...defined({ parameters: checkParameterUpdate(`model ${model}`, m.parameters) }) };
+  });
+  // Built field by field: this runs for every row of a file of 100,000 devices.
+  const devices = importList('devices', plan.devices).map((d, i): ImportedDevice => {
+    const given: unknown = d?.mac;
+    const mac = typeof given === 'string' ? parseMac(given) : null;
+    if (mac === null) throw new TypeError(`import, device ${i + 1}: ${JSON.stringify(given)} is not a device MAC address: expected 12 hexadecimal digits, e.g. 0004f2a1b2c3`);
+    const model = d.model == null ? null : importText(`device ${mac}: model`, d.model);
+    const out: ImportedDevice = { mac, model: model === null || model.trim() === '' ? null : model };
+    if (d.label !== undefined) out.label = importText(`device ${mac}: label`, d.label);
+    if (d.site !== undefined) out.site = slugOrNull(`device ${mac}: site`, d.site);
+    if (d.group !== undefined) out.group = slugOrNull(`device ${mac}: group`, d.group);
+    if (d.parameters !== undefined) out.parameters = checkParameterUpdate(`device ${mac}`, d.parameters);
+    return out;
+  });
+  onlyOnce(sites.map((s) => s.slug), (slug) => `site "${slug}"`);
+  onlyOnce(groups.map((g) => g.slug), (slug) => `group "${slug}"`);
+  onlyOnce(models.map((m) => m.model), (model) => `model ${model}`);
+  onlyOnce(devices.map((d) => d.mac), (mac) => `device ${mac}`);
+  return { sites, groups, models, devices };
+}
+
+function importList<T>(what: string, list: T[] | undefined): T[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw new TypeError(`import: ${what} must be a list`);
+  return list;
+}
+
+function importText(what: string, v: unknown): string {
+  if (typeof v !== 'string') throw new TypeError(`import, ${what}: expected text, got ${JSON.stringify(v) ?? String(v)}`);
+  return v;
+}
+
+function importSlug(what: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '') throw new TypeError(`import, ${what}: expected a non-empty name, got ${JSON.stringify(v) ?? String(v)}`);
+  return v;
+}
+
+function optionalText(what: string, v: unknown): string | undefined {
+  return v === undefined ? undefined : importText(what, v);
+}
+
+function slugOrNull(what: string, v: unknown): string | null | undefined {
+  return v === undefined || v === null ? v : importSlug(what, v);
+}
+
+function onlyOnce(keys: readonly string[], describe: (key: string) => string): void {
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (seen.has(key)) throw new ConflictError(`${describe(key)} is given twice in the import: keep one`);
+    seen.add(key);
+  }
+}
+
+function checkParameterUpdate(where: string, u: ParameterUpdate | undefined): ParameterUpdate | undefined {
+  if (u === undefined) return undefined;
+  if (typeof u !== 'object' || u === null || (u.mode !== 'merge' && u.mode !== 'replace')) {
+    throw new TypeError(`import, ${where}: parameters must be { mode: 'merge' | 'replace', values }`);
+  }
+  if (typeof u.values !== 'object' || u.values === null || Array.isArray(u.values)) throw new TypeError(`import, ${where}: parameter values must be an object of names to text`);
+  for (const name in u.values) {
+    if (Object.hasOwn(u.values, name) && typeof u.values[name] !== 'string') throw new TypeError(`import, ${where}: parameter ${name}: value must be a string`);
+  }
+  return { mode: u.mode, values: u.values };
+}
+
+/** For the MACs registered in a tenant (other than `except`), that tenant's slug; the lowest slug when several. */
+async function registeredTenants(trx: Tx, dialect: Dialect, macs: readonly string[], except: number | undefined): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const macIsOneOf of matching(dialect, 'd.mac', macs, 'text')) {
+    const rows = await trx
+      .selectFrom('devices as d')
+      .innerJoin('tenants as t', 't.id', 'd.tenant_id')
+      .select(['d.mac', 't.slug'])
+      .where(macIsOneOf)
+      .where('d.registered', '=', 1)
+      .$if(except !== undefined, (q) => q.where('d.tenant_id', '!=', except!))
+      .execute();
+    for (const r of rows) {
+      const prev = out.get(r.mac);
+      if (prev === undefined || compare(r.slug, prev) < 0) out.set(r.mac, r.slug);
+    }
+  }
+  return out;
+}
+
+/** Upserts the plan's sites (after the overlap check over all the tenant's sites); returns every site id by slug. */
+async function importSites(trx: Tx, work: ImportWork, sites: ImportPlan['sites']): Promise<Map<string, number>> {
+  const rows = await trx.selectFrom('sites').selectAll().where('tenant_id', '=', work.tenantId).execute();
+  const bySlug = new Map(rows.map((r) => [r.slug, r]));
+  const writes: (Insertable<SitesTable> & { subnets: string })[] = [];
+  for (const s of sites) {
+    const cur = bySlug.get(s.slug);
+    const next = {
+      tenant_id: work.tenantId,
+      slug: s.slug,
+      name: s.name,
+      description: s.description ?? cur?.description ?? '',
+      location: s.location ?? cur?.location ?? '',
+      subnets: s.subnets === undefined ? (cur?.subnets ?? '[]') : JSON.stringify(s.subnets),
+      tftp_subnets: cur?.tftp_subnets ?? '[]',
+    };
+    if (!cur) {
+      writes.push(next);
+      work.counts.created.sites++;
+    } else if (next.name !== cur.name || next.description !== cur.description || next.location !== cur.location || next.subnets !== cur.subnets) {
+      writes.push(next);
+      work.updated.sites.add(s.slug);
+    }
+  }
+  if (sites.some((s) => s.subnets?.length)) {
+    const after = new Map(rows.map((r) => [r.slug, r.subnets]));
+    for (const w of writes) after.set(w.slug, w.subnets);
+    const sited = [...after].filter(([, json]) => json !== '[]').map(([slug, json]) => ({ slug, subnets: parseSiteSubnets(json) }));
+    const problem = findSubnetOverlap(sited);
+    if (problem) throw new ConflictError(`in tenant "${work.tenantSlug}", ${problem}`);
+  }
+  const ids = new Map(rows.map((r) => [r.slug, Number(r.id)]));
+  for (const chunk of chunks(writes, INSERT_CHUNK)) {
+    const done = await trx
+      .insertInto('sites')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'slug']).doUpdateSet((eb) => ({
+          name: eb.ref('excluded.name'),
+          description: eb.ref('excluded.description'),
+          location: eb.ref('excluded.location'),
+          subnets: eb.ref('excluded.subnets'),
+        })),
+      )
+      .returning(['id', 'slug'])
+      .execute();
+    for (const r of done) ids.set(r.slug, Number(r.id));
+  }
+  for (const s of sites) addImportLayer(work, 'site', ids.get(s.slug)!, s.parameters, bySlug.has(s.slug), { kind: 'sites', key: s.slug });
+  return ids;
+}
+
+/** Upserts the plan's groups; returns every group id by slug. */
+async function importGroups(trx: Tx, work: ImportWork, groups: ImportPlan['groups']): Promise<Map<string, number>> {
+  const rows = await trx.selectFrom('device_groups').select(['id', 'slug', 'name']).where('tenant_id', '=', work.tenantId).execute();
+  const bySlug = new Map(rows.map((r) => [r.slug, r]));
+  const writes: Insertable<DeviceGroupsTable>[] = [];
+  for (const g of groups) {
+    const cur = bySlug.get(g.slug);
+    if (!cur) work.counts.created.groups++;
+    else if (cur.name !== g.name) work.updated.groups.add(g.slug);
+    else continue;
+    writes.push({ tenant_id: work.tenantId, slug: g.slug, name: g.name });
+  }
+  const ids = new Map(rows.map((r) => [r.slug, Number(r.id)]));
+  for (const chunk of chunks(writes, INSERT_CHUNK)) {
+    const done = await trx
+      .insertInto('device_groups')
+      .values(chunk)
+      .onConflict((oc) => oc.columns(['tenant_id', 'slug']).doUpdateSet((eb) => ({ name: eb.ref('excluded.name') })))
+      .returning(['id', 'slug'])
+      .execute();
+    for (const r of done) ids.set(r.slug, Number(r.id));
+  }
+  for (const g of groups) addImportLayer(work, 'group', ids.get(g.slug)!, g.parameters, bySlug.has(g.slug), { kind: 'groups', key: g.slug });
+  return ids;
+}
+
+/** Creates the plan's model policies that do not exist yet (with the tenant's APP_FILE_PATH). */
+async function importModels(trx: Tx, work: ImportWork, models: ImportPlan['models']): Promise<void> {
+  const rows = await trx.selectFrom('model_policies').select(['id', 'model']).where('tenant_id', '=', work.tenantId).execute();
+  const ids = new Map(rows.map((r) => [r.model, Number(r.id)]));
+  const existed = new Set(ids.keys());
+  const fresh = models.filter((m) => !existed.has(m.model)).map((m) => ({ tenant_id: work.tenantId, model: m.model, app_file_path: null }));
+  for (const chunk of chunks(fresh, INSERT_CHUNK)) {
+    for (const r of await trx.insertInto('model_policies').values(chunk).returning(['id', 'model']).execute()) ids.set(r.model, Number(r.id));
+  }
+  work.counts.created.models = fresh.length;
+  for (const m of models) addImportLayer(work, 'model', ids.get(m.model)!, m.parameters, existed.has(m.model), { kind: 'models', key: m.model });
+}
+
+/**
+ * Registers or updates the plan's devices. Rows are written in MAC order, the order inventory
+ * batches lock them in. The model is only filled in: what the phone reported wins, also over a
+ * model an inventory batch records meanwhile (PostgreSQL).
+ */
+async function importDevices(trx: Tx, work: ImportWork, devices: ImportedDevice[], siteIds: Map<string, number>, groupIds: Map<string, number>): Promise<void> {
+  const existing = new Map<string, Pick<DeviceRow, 'id' | 'registered' | 'label' | 'site_id' | 'group_id' | 'model'>>();
+  for (const macIsOneOf of matching(work.dialect, 'mac', devices.map((d) => d.mac), 'text')) {
+    const rows = await trx
+      .selectFrom('devices')
+      .select(['id', 'mac', 'registered', 'label', 'site_id', 'group_id', 'model'])
+      .where('tenant_id', '=', work.tenantId)
+      .where(macIsOneOf)
+      .execute();
+    for (const r of rows) existing.set(r.mac, r);
+  }
+  const ref = (what: 'site' | 'group', ids: Map<string, number>, mac: string, slug: string | null | undefined, current: number | null): number | null => {
+    if (slug === undefined) return current;
+    if (slug === null) return null;
+    const id = ids.get(slug);
+    if (id === undefined) throw new NotFoundError(`device ${mac} names ${what} "${slug}", which does not exist in tenant "${work.tenantSlug}": create it, or add it to the import`);
+    return id;
+  };
+  const writes: Insertable<DevicesTable>[] = [];
+  for (const d of devices) {
+    const cur = existing.get(d.mac);
+    const curSite = cur?.site_id == null ? null : Number(cur.site_id);
+    const curGroup = cur?.group_id == null ? null : Number(cur.group_id);
+    const next = {
+      tenant_id: work.tenantId,
+      mac: d.mac,
+      registered: 1,
+      label: d.label ?? cur?.label ?? '',
+      site_id: ref('site', siteIds, d.mac, d.site, curSite),
+      group_id: ref('group', groupIds, d.mac, d.group, curGroup),
+      model: cur?.model ?? d.model,
+    };
+    if (!cur || Number(cur.registered) !== 1) {
+      work.counts.created.devices++;
+    } else if (next.label !== cur.label || next.site_id !== curSite || next.group_id !== curGroup || next.model !== cur.model) {
+      work.updated.devices.add(d.mac);
+    } else continue;
+    writes.push(next);
+  }
+  writes.sort((a, b) => compare(a.mac, b.mac));
+  const ids = new Map([...existing].map(([mac, r]) => [mac, Number(r.id)]));
+  for (const chunk of chunks(writes, INSERT_CHUNK)) {
+    const done = await trx
+      .insertInto('devices')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'mac']).doUpdateSet((eb) => ({
+          registered: 1,
+          label: eb.ref('excluded.label'),
+          site_id: eb.ref('excluded.site_id'),
+          group_id: eb.ref('excluded.group_id'),
+          model: sql<string | null>`coalesce(devices.model, excluded.model)`,
+        })),
+      )
+      .returning(['id', 'mac'])
+      .execute();
+    for (const r of done) ids.set(r.mac, Number(r.id));
+  }
+  for (const d of devices) {
+    const cur = existing.get(d.mac);
+    const registered = cur !== undefined && Number(cur.registered) === 1;
+    addImportLayer(work, 'device', ids.get(d.mac)!, d.parameters, cur !== undefined, registered ? { kind: 'devices', key: d.mac } : undefined);
+  }
+}
+
+function addImportLayer(work: ImportWork, kind: ScopeKind, id: number, update: ParameterUpdate | undefined, existed: boolean, counted: ImportLayer['counted']): void {
+  if (update) work.layers.push({ scope: { kind, id }, update, existed, counted: existed ? counted : undefined });
+}
+
+/** Writes the parameter layers the plan named: only values that are new or different, and what a replace drops. */
+async function importParameters(trx: Tx, work: ImportWork): Promise<void> {
+  const held = new Map<string, Map<string, { id: number; value: string }>>();
+  const idsByKind = new Map<ScopeKind, number[]>();
+  for (const l of work.layers) {
+    if (!l.existed) continue;
+    const ids = idsByKind.get(l.scope.kind);
+    if (ids) ids.push(l.scope.id);
+    else idsByKind.set(l.scope.kind, [l.scope.id]);
+  }
+  for (const [kind, ids] of idsByKind) {
+    for (const idIsOneOf of matching(work.dialect, 'scope_id', ids, 'integer')) {
+      const rows = await trx
+        .selectFrom('parameters')
+        .select(['id', 'scope_id', 'name', 'value'])
+        .where('tenant_id', '=', work.tenantId)
+        .where('scope', '=', kind)
+        .where(idIsOneOf)
+        .execute();
+      for (const r of rows) {
+        const key = `${kind}|${Number(r.scope_id)}`;
+        let layer = held.get(key);
+        if (!layer) held.set(key, (layer = new Map()));
+        layer.set(r.name, { id: Number(r.id), value: r.value });
+      }
+    }
+  }
+  const upserts: Insertable<ParametersTable>[] = [];
+  const removals: number[] = [];
+  for (const l of work.layers) {
+    const has = held.get(`${l.scope.kind}|${l.scope.id}`);
+    const before = upserts.length + removals.length;
+    for (const [name, value] of Object.entries(l.update.values)) {
+      if (has?.get(name)?.value !== value) upserts.push({ tenant_id: work.tenantId, scope: l.scope.kind, scope_id: l.scope.id, name, value });
+    }
+    if (l.update.mode === 'replace' && has) {
+      for (const [name, p] of has) if (!Object.hasOwn(l.update.values, name)) removals.push(p.id);
+    }
+    if (l.counted && upserts.length + removals.length > before) work.updated[l.counted.kind].add(l.counted.key);
+  }
+  for (const chunk of chunks(removals, IN_CHUNK)) await trx.deleteFrom('parameters').where('id', 'in', chunk).execute();
+  for (const chunk of chunks(upserts, INSERT_CHUNK)) {
+    await trx
+      .insertInto('parameters')
+      .values(chunk)
+      .onConflict((oc) => oc.columns(['tenant_id', 'scope', 'scope_id', 'name']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+      .execute();
+  }
+  work.counts.parametersSet = upserts.length;
+  work.counts.parametersRemoved = removals.length;
+}
+
 /** scope_key of the global firmware library (tenant ids start at 1). */
 const GLOBAL_LIBRARY = 0;
 
@@ -1628,6 +2165,18 @@ function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
+/**
+ * "`column` is one of `values`" as conditions, one query each: IN lists of IN_CHUNK on SQLite
+ * (index lookups), a single `= any(array)` on PostgreSQL. Right after a bulk load PostgreSQL's
+ * statistics are stale and it may scan all the tenant's rows for every IN list; with one array it
+ * scans them at most once, testing each row against a hash of the values.
+ */
+function matching(dialect: Dialect, column: string, values: readonly (string | number)[], pgType: 'text' | 'integer'): RawBuilder<SqlBool>[] {
+  if (!values.length) return [];
+  if (dialect === 'postgres') return [sql<SqlBool>`${sql.ref(column)} = any(${values}::${sql.raw(pgType)}[])`];
+  return [...chunks(values, IN_CHUNK)].map((chunk) => sql<SqlBool>`${sql.ref(column)} in (${sql.join(chunk)})`);
+}
+
 function isRetryable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === '40P01' || code === '40001'; // deadlock_detected, serialization_failure
@@ -1675,6 +2224,7 @@ function toTenant(r: TenantRow, hostnames: string[]): Tenant {
     tftpSubnets: parseStringArray(r.tftp_subnets),
     tftpSecrets: Number(r.tftp_secrets) === 1,
     factoryLogin: Number(r.factory_login) === 1,
+    rehomeDevices: Number(r.rehome_devices) === 1,
   };
 }
 
@@ -1687,10 +2237,17 @@ function parseStringArray(json: string): string[] {
   }
 }
 
-function toSite(r: Selectable<DeviceGroupsTable> & { tftp_subnets?: string }): Site {
+function toSite(r: Selectable<DeviceGroupsTable> & Partial<Pick<Selectable<SitesTable>, 'tftp_subnets' | 'description' | 'location' | 'subnets'>>): Site {
   const base = { id: Number(r.id), tenantId: Number(r.tenant_id), slug: r.slug, name: r.name };
-  // Groups share the code but not the column: their rows come back as plain DeviceGroups.
-  return (r.tftp_subnets === undefined ? base : { ...base, tftpSubnets: parseStringArray(r.tftp_subnets) }) as Site;
+  // Groups share the code but not the columns: their rows come back as plain DeviceGroups.
+  if (r.tftp_subnets === undefined) return base as Site;
+  return {
+    ...base,
+    tftpSubnets: parseStringArray(r.tftp_subnets),
+    description: r.description ?? '',
+    location: r.location ?? '',
+    subnets: parseSiteSubnets(r.subnets ?? '[]'),
+  };
 }
 
 function toModel(r: ModelRow): ModelPolicy {

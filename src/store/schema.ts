@@ -41,6 +41,8 @@ export interface TenantsTable {
   tftp_secrets: Generated<number>;
   /** 0 or 1: the factory PlcmSpIp/PlcmSpIp login opens this tenant. */
   factory_login: Generated<number>;
+  /** 0 or 1: a device whose address falls in another site's subnets moves to that site. */
+  rehome_devices: Generated<number>;
 }
 
 export interface TenantHostnamesTable {
@@ -59,6 +61,10 @@ export interface DeviceGroupsTable {
 export interface SitesTable extends DeviceGroupsTable {
   /** JSON array of CIDR strings: the only client subnets its devices may use TFTP from (empty: no limit). */
   tftp_subnets: Generated<string>;
+  description: Generated<string>;
+  location: Generated<string>;
+  /** JSON array of { public: CIDR, private: CIDR[] } (domain/site-subnets.ts): devices there join the site. */
+  subnets: Generated<string>;
 }
 
 export interface ModelPoliciesTable {

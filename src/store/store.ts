@@ -1,6 +1,10 @@
 // The one persistence interface. Everything above it (the provisioning core, the admin services, the
 // CLI) talks to this, never to Kysely or a driver, so SQLite and PostgreSQL stay interchangeable.
 
+import type { SiteSubnet } from '../domain/site-subnets.js';
+
+export type { SiteSubnet };
+
 export type UnknownDevicePolicy = 'serve' | 'refuse';
 
 /** Which parameters phones may override (see domain/override-policy.ts). */
@@ -45,6 +49,8 @@ export interface Tenant {
   tftpSecrets: boolean;
   /** The phones' factory login PlcmSpIp/PlcmSpIp opens this tenant (FTP's default). */
   factoryLogin: boolean;
+  /** A device whose address falls in another site's subnets is moved there (otherwise only devices without a site are placed). */
+  rehomeDevices: boolean;
 }
 
 /** A phone log's retention settings, as a tenant holds them (see provisioning/phone-logs.ts). */
@@ -70,6 +76,7 @@ export interface NewTenant {
   tftpSubnets?: string[];
   tftpSecrets?: boolean;
   factoryLogin?: boolean;
+  rehomeDevices?: boolean;
 }
 
 export type TenantPatch = Partial<Omit<NewTenant, 'slug'>>;
@@ -84,6 +91,22 @@ export interface DeviceGroup {
 export interface Site extends DeviceGroup {
   /** The only client subnets (CIDR) this site's devices may use TFTP from; empty: the tenant's rule alone. */
   tftpSubnets: string[];
+  description: string;
+  location: string;
+  /** Lens-style subnets: a device seen from one of them is placed in this site (see domain/site-subnets.ts). */
+  subnets: SiteSubnet[];
+}
+
+/** A site's own fields besides slug and name; undefined keeps the current value (or the default, '' and []). */
+export interface SiteFields {
+  tftpSubnets?: string[];
+  description?: string;
+  location?: string;
+  subnets?: SiteSubnet[];
+}
+
+export interface SitePatch extends SiteFields {
+  name?: string;
 }
 
 export interface ModelPolicy {
@@ -199,6 +222,52 @@ export interface Sighting {
   serial?: string;
   lastFile?: string;
   userAgent?: string;
+  /** The phone's own address behind a NAT, when known: it chooses among sites sharing a public subnet. Not stored. */
+  privateIp?: string;
+}
+
+/** New parameters of one layer: merged into what it has, or replacing all of it. */
+export interface ParameterUpdate {
+  /** merge: set these, keep the others; replace: the layer's parameters become exactly `values`. */
+  mode: 'merge' | 'replace';
+  values: Record<string, string>;
+}
+
+/**
+ * Everything one import file says, applied by applyImport in one transaction. Sites and groups are
+ * matched by slug, model policies by model, devices by MAC; entries that exist are updated, others
+ * created. Optional fields left undefined keep what is stored.
+ */
+export interface ImportPlan {
+  sites: { slug: string; name: string; description?: string; location?: string; subnets?: SiteSubnet[]; parameters?: ParameterUpdate }[];
+  groups: { slug: string; name: string; parameters?: ParameterUpdate }[];
+  models: { model: string; parameters?: ParameterUpdate }[];
+  devices: {
+    mac: string;
+    label?: string;
+    /** A site's slug; null takes the device out of its site. */
+    site?: string | null;
+    /** A group's slug; null takes the device out of its group. */
+    group?: string | null;
+    /** Recorded only when the device's inventory has no model yet (the phone's own report wins); null records nothing. */
+    model?: string | null;
+    parameters?: ParameterUpdate;
+  }[];
+}
+
+export type ImportKind = 'sites' | 'groups' | 'models' | 'devices';
+
+/**
+ * What an import changed. `created` counts new rows (a device only seen on the wire that becomes
+ * registered counts as created); `updated` counts existing rows whose fields or parameters changed
+ * (rows the import left as they were count in neither). Parameters count values written that were
+ * new or different, and values a `replace` removed.
+ */
+export interface ImportCounts {
+  created: Record<ImportKind, number>;
+  updated: Record<ImportKind, number>;
+  parametersSet: number;
+  parametersRemoved: number;
 }
 
 /**
@@ -383,12 +452,14 @@ export interface Store {
   /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows, firmware releases, rollouts, reach results and jobs). */
   deleteTenant(id: number): Promise<void>;
 
-  createSite(tenantId: number, slug: string, name: string): Promise<Site>;
+  /** ConflictError for a slug the tenant already has, or subnets overlapping another site's (the message names both sites). */
+  createSite(tenantId: number, slug: string, name: string, fields?: SiteFields): Promise<Site>;
   listSites(tenantId: number): Promise<Site[]>;
   getSite(tenantId: number, slug: string): Promise<Site | undefined>;
   /** Devices in the site fall back to no site; the site's parameters go with it. */
   deleteSite(tenantId: number, id: number): Promise<void>;
-  updateSite(tenantId: number, id: number, patch: { name?: string; tftpSubnets?: string[] }): Promise<Site>;
+  /** ConflictError for subnets overlapping another site's (the message names both sites); NotFoundError for an unknown site. */
+  updateSite(tenantId: number, id: number, patch: SitePatch): Promise<Site>;
 
   createGroup(tenantId: number, slug: string, name: string): Promise<DeviceGroup>;
   listGroups(tenantId: number): Promise<DeviceGroup[]>;
@@ -408,8 +479,26 @@ export interface Store {
   /** All devices of the tenant, registered and seen-only, ordered by MAC. */
   listDevices(tenantId: number): Promise<Device[]>;
   deleteDevice(tenantId: number, id: number): Promise<void>;
-  /** Merges a batch of sightings into the inventory in one transaction; unknown MACs become unregistered devices. Does not bump revisions. */
+  /**
+   * Merges a batch of sightings into the inventory in one transaction; unknown MACs become
+   * unregistered devices. A sighting with an address places its device (registered or not) in the
+   * site whose subnets hold it (siteForAddress) when the device has no site, or, when the tenant has
+   * rehomeDevices, when the address now belongs to another site. Bumps the revisions only of tenants
+   * where a device changed site.
+   */
   recordSightings(sightings: Sighting[]): Promise<void>;
+  /**
+   * Applies an import in one transaction, all or nothing: upserts sites and groups by slug, model
+   * policies by model, devices by MAC (registering them), and their parameters; sites and groups a
+   * device names must exist once the plan's own are applied. ConflictError (nothing applied) for a
+   * MAC registered in another tenant (naming the MAC and that tenant), overlapping site subnets
+   * (naming both sites), or a MAC, slug or model given twice; NotFoundError for a device naming an
+   * unknown site or group, or an unknown tenant; TypeError for nonsense (a MAC that is not 12 hex
+   * digits, a non-string value, an unknown mode). Bumps the tenant's revision once.
+   */
+  applyImport(tenantId: number, plan: ImportPlan): Promise<ImportCounts>;
+  /** The tenant (slug) each of these MACs is registered in, for those registered anywhere (lowest slug when several). */
+  findDeviceTenants(macs: string[]): Promise<Map<string, string>>;
 
   /** Sets (insert or replace) parameters at one layer. */
   setParameters(tenantId: number, scope: Scope, values: Record<string, string>): Promise<void>;

@@ -13,9 +13,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { InCodeMigrationProvider } from '../../src/store/migrations/index.js';
+import { DomainError } from '../../src/domain/domain-error.js';
 import { ConflictError, NotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { FirmwareImage, NewFirmwareRelease, NewReachJob, NewRollout, NewTenant, ReachJob, ReachResult, Rollout, Sighting, Store, Tenant } from '../../src/store/store.js';
+import type { FirmwareImage, ImportPlan, NewFirmwareRelease, NewReachJob, NewRollout, NewTenant, ReachJob, ReachResult, Rollout, Sighting, Store, Tenant } from '../../src/store/store.js';
 import { startThrowawayPostgres } from '../support/postgres.js';
 import type { ThrowawayPostgres } from '../support/postgres.js';
 
@@ -97,7 +98,7 @@ function tenantInput(slug: string, extra: Partial<NewTenant> = {}): NewTenant {
   return { slug, name: `Tenant ${slug}`, provUsername: slug, provPasswordHash: `hash-${slug}`, provDigestHa1: `ha1-${slug}`, ...extra };
 }
 
-async function rejectsWith(p: Promise<unknown>, cls: typeof ConflictError | typeof NotFoundError, message?: RegExp): Promise<void> {
+async function rejectsWith(p: Promise<unknown>, cls: new (...args: any[]) => Error, message?: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof cls, `expected ${cls.name}, got ${String(err)}`);
     if (message) assert.match((err as Error).message, message);
@@ -362,7 +363,7 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       const hq = await store.createSite(a.id, 'hq', 'Headquarters');
       await store.createSite(a.id, 'branch', 'Branch');
       const bhq = await store.createSite(b.id, 'hq', 'Beta HQ');
-      assert.deepEqual(hq, { id: hq.id, tenantId: a.id, slug: 'hq', name: 'Headquarters', tftpSubnets: [] });
+      assert.deepEqual(hq, { id: hq.id, tenantId: a.id, slug: 'hq', name: 'Headquarters', tftpSubnets: [], description: '', location: '', subnets: [] });
       const narrowed = await store.updateSite(a.id, hq.id, { tftpSubnets: ['10.1.5.0/24'] });
       assert.deepEqual(narrowed.tftpSubnets, ['10.1.5.0/24']);
       assert.deepEqual((await store.getSite(a.id, 'hq'))?.tftpSubnets, ['10.1.5.0/24']);
@@ -1684,6 +1685,407 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       const again = await store.createTenant(tenantInput('acme'));
       assert.deepEqual(await store.listReachJobs(again.id), []);
       assert.deepEqual(await store.latestReachResults(again.id), []);
+    });
+
+    // -------------------------------------------------------------------------------------------
+    // Lens-style sites, placement by address, bulk import
+
+    /** Everything of these tenants a reader can see, to show that a refused change changed nothing. */
+    async function everything(tenantIds: number[]) {
+      return {
+        revision: await store.revision(),
+        tenants: await store.listTenants(),
+        policies: await Promise.all(tenantIds.map((id) => store.loadTenantPolicy(id))),
+        devices: await Promise.all(tenantIds.map((id) => store.listDevices(id))),
+      };
+    }
+
+    test('sites: description, location and Lens subnets round-trip; overlapping subnets are refused naming both sites, changing nothing', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const hqSubnets = [{ public: '203.0.113.0/24', private: ['10.1.0.0/16'] }];
+      const hq = await store.createSite(a.id, 'hq', 'Headquarters', { description: 'Main office', location: 'Floor 3, Zürich "Nord"', subnets: hqSubnets });
+      assert.deepEqual(hq, { id: hq.id, tenantId: a.id, slug: 'hq', name: 'Headquarters', tftpSubnets: [], description: 'Main office', location: 'Floor 3, Zürich "Nord"', subnets: hqSubnets });
+      assert.deepEqual(await store.getSite(a.id, 'hq'), hq);
+      // One public subnet, disjoint private subnets: allowed. Subnets are stored normalised.
+      const branch = await store.createSite(a.id, 'branch', 'Branch', {
+        subnets: [
+          { public: '203.0.113.0/24', private: ['10.2.0.0/16'] },
+          { public: '2001:DB8:0::/48', private: [] },
+        ],
+      });
+      assert.deepEqual(branch.subnets, [
+        { public: '203.0.113.0/24', private: ['10.2.0.0/16'] },
+        { public: '2001:db8::/48', private: [] },
+      ]);
+      assert.deepEqual((await store.loadTenantPolicy(a.id)).sites, [branch, hq]);
+      await store.createSite(b.id, 'hq', 'Beta HQ', { subnets: [{ public: '203.0.113.0/24', private: [] }] }); // other tenants do not count
+
+      const before = await everything([a.id, b.id]);
+      await rejectsWith(
+        store.createSite(a.id, 'lab', 'Lab', { subnets: [{ public: '203.0.113.128/25', private: ['10.1.5.0/24'] }] }),
+        ConflictError,
+        /^in tenant "acme", the subnets of sites "hq" and "lab" overlap: 203\.0\.113\.0\/24 \(private 10\.1\.0\.0\/16\) of "hq" and 203\.0\.113\.128\/25 \(private 10\.1\.5\.0\/24\) of "lab"/,
+      );
+      await rejectsWith(store.updateSite(a.id, branch.id, { name: 'Renamed', subnets: [{ public: '203.0.113.0/24', private: [] }] }), ConflictError, /sites "hq" and "branch" overlap/);
+      await rejectsWith(store.updateSite(a.id, branch.id, { subnets: [{ public: '10.0.0.0/8', private: [] }, { public: '10.9.0.0/16', private: [] }] }), ConflictError, /site "branch" lists 10\.0\.0\.0\/8 .* and 10\.9\.0\.0\/16 .*which overlap/);
+      await assert.rejects(store.createSite(a.id, 'bad', 'Bad', { subnets: [{ public: '10.0.0.1/8', private: [] }] }), (e: unknown) => e instanceof DomainError && /did you mean 10\.0\.0\.0\/8/.test(e.message));
+      assert.deepEqual(await everything([a.id, b.id]), before, 'refusals change nothing, not even the revision');
+
+      // A site may change its own subnets (its old ones do not count against it); absent fields are kept.
+      const moved = await store.updateSite(a.id, hq.id, { description: 'Moved', subnets: [{ public: '203.0.113.0/24', private: ['10.1.0.0/16', '10.3.0.0/16'] }] });
+      assert.deepEqual(moved, { ...hq, description: 'Moved', subnets: [{ public: '203.0.113.0/24', private: ['10.1.0.0/16', '10.3.0.0/16'] }] });
+      const renamed = await store.updateSite(a.id, hq.id, { name: 'HQ', location: '' });
+      assert.deepEqual(renamed, { ...moved, name: 'HQ', location: '' });
+      assert.deepEqual(await store.updateSite(a.id, branch.id, {}), branch);
+      assert.deepEqual((await store.updateSite(a.id, branch.id, { subnets: [] })).subnets, []);
+      // Now free: the lab fits.
+      await store.createSite(a.id, 'lab', 'Lab', { subnets: [{ public: '203.0.113.128/25', private: ['10.4.0.0/16'] }] });
+    });
+
+    test('tenants: rehomeDevices defaults to off, is given at creation and patched', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta', { rehomeDevices: true }));
+      assert.equal(a.rehomeDevices, false);
+      assert.equal(b.rehomeDevices, true);
+      assert.equal((await store.updateTenant(a.id, { rehomeDevices: true })).rehomeDevices, true);
+      assert.equal((await store.updateTenant(a.id, { name: 'Acme' })).rehomeDevices, true, 'a patch without it keeps it');
+      assert.equal((await store.updateTenant(b.id, { rehomeDevices: false })).rehomeDevices, false);
+      assert.deepEqual(
+        (await store.listTenants()).map((t) => t.rehomeDevices),
+        [true, false],
+      );
+    });
+
+    test('recordSightings places devices by their address: edges of a subnet, private subnets decide, no re-home unless the tenant asks', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const other = await store.createTenant(tenantInput('other'));
+      const hq = await store.createSite(a.id, 'hq', 'HQ', { subnets: [{ public: '203.0.113.0/24', private: [] }] });
+      const f1 = await store.createSite(a.id, 'floor-1', 'Floor 1', { subnets: [{ public: '198.51.100.0/24', private: ['10.1.0.0/16'] }] });
+      const f2 = await store.createSite(a.id, 'floor-2', 'Floor 2', { subnets: [{ public: '198.51.100.0/24', private: ['10.2.0.0/16'] }] });
+      const manual = await store.createSite(a.id, 'manual', 'Manual');
+      await store.registerDevice(a.id, '0004f2000010', { siteId: manual.id });
+      await store.registerDevice(a.id, '0004f2000011', { label: 'registered, no site' });
+      const siteOf = async (mac: string, tenantId = a.id) => (await store.getDevice(tenantId, mac))?.siteId;
+      const at = '2025-01-01T10:00:00.000Z';
+
+      let g0 = await store.revision();
+      let t0 = await tenantRevision(store, 'acme');
+      await store.recordSightings([
+        { tenantId: a.id, mac: '0004f2000001', at, ip: '203.0.113.0' },
+        { tenantId: a.id, mac: '0004f2000002', at, ip: '203.0.113.255' },
+        { tenantId: a.id, mac: '0004f2000003', at, ip: '203.0.114.0' },
+        { tenantId: a.id, mac: '0004f2000004', at, ip: '203.0.112.255' },
+        { tenantId: a.id, mac: '0004f2000005', at, ip: '198.51.100.7', privateIp: '10.2.3.4' },
+        { tenantId: a.id, mac: '0004f2000006', at, ip: '198.51.100.7', privateIp: '10.1.3.4' },
+        { tenantId: a.id, mac: '0004f2000007', at, ip: '198.51.100.7' },
+        { tenantId: a.id, mac: '0004f2000008', at },
+        { tenantId: a.id, mac: '0004f2000010', at, ip: '203.0.113.9' },
+        { tenantId: a.id, mac: '0004f2000011', at, ip: '::ffff:203.0.113.10' },
+        { tenantId: other.id, mac: '0004f2000001', at, ip: '203.0.113.1' },
+      ]);
+      const macs = ['0004f2000001', '0004f2000002', '0004f2000003', '0004f2000004', '0004f2000005', '0004f2000006', '0004f2000007', '0004f2000008', '0004f2000010', '0004f2000011'];
+      assert.deepEqual(await Promise.all(macs.map((m) => siteOf(m))), [hq.id, hq.id, null, null, f2.id, f1.id, null, null, manual.id, hq.id]);
+      assert.equal(await siteOf('0004f2000001', other.id), null, 'another tenant’s sites never place a device');
+      assert.equal(await tenantRevision(store, 'acme'), t0 + 1, 'placing devices bumps the tenant revision once per batch');
+      assert.equal(await store.revision(), g0 + 1);
+      assert.equal(await tenantRevision(store, 'other'), 1);
+
+      // Addresses that moved: without the tenant's option, a placed device stays; nothing changes, nothing is bumped.
+      const later = '2025-01-01T11:00:00.000Z';
+      const moves: Sighting[] = [
+        { tenantId: a.id, mac: '0004f2000001', at: later, ip: '198.51.100.9', privateIp: '10.1.0.1' },
+        { tenantId: a.id, mac: '0004f2000010', at: later, ip: '203.0.113.9' },
+        { tenantId: a.id, mac: '0004f2000002', at: later, ip: '192.0.2.1' },
+        { tenantId: a.id, mac: '0004f2000005', at: later, ip: '198.51.100.7', privateIp: '10.2.3.4' },
+      ];
+      g0 = await store.revision();
+      t0 = await tenantRevision(store, 'acme');
+      await store.recordSightings(moves);
+      assert.deepEqual(await Promise.all(['0004f2000001', '0004f2000010', '0004f2000002', '0004f2000005'].map((m) => siteOf(m))), [hq.id, manual.id, hq.id, f2.id]);
+      assert.equal((await store.getDevice(a.id, '0004f2000001'))?.lastIp, '198.51.100.9');
+      assert.equal(await tenantRevision(store, 'acme'), t0, 'no site changed: no bump');
+      assert.equal(await store.revision(), g0);
+
+      // With rehomeDevices, devices follow their address into another site; an address in no site keeps the site.
+      await store.updateTenant(a.id, { rehomeDevices: true });
+      g0 = await store.revision();
+      t0 = await tenantRevision(store, 'acme');
+      await store.recordSightings(moves.map((s) => ({ ...s, at: '2025-01-01T12:00:00.000Z' })));
+      assert.deepEqual(await Promise.all(['0004f2000001', '0004f2000010', '0004f2000002', '0004f2000005'].map((m) => siteOf(m))), [f1.id, hq.id, hq.id, f2.id]);
+      assert.equal(await tenantRevision(store, 'acme'), t0 + 1);
+      assert.equal(await store.revision(), g0 + 1);
+      // Seen again where they already belong: nothing moves, nothing is bumped.
+      await store.recordSightings(moves.map((s) => ({ ...s, at: '2025-01-01T12:30:00.000Z' })));
+      assert.equal(await tenantRevision(store, 'acme'), t0 + 1);
+
+      // A late batch carries an older address: the stored newest address decides, so nothing moves back.
+      t0 = await tenantRevision(store, 'acme');
+      await store.recordSightings([{ tenantId: a.id, mac: '0004f2000001', at: '2025-01-01T09:00:00.000Z', ip: '203.0.113.50' }]);
+      assert.equal(await siteOf('0004f2000001'), f1.id);
+      assert.equal(await tenantRevision(store, 'acme'), t0);
+    });
+
+    function importPlan(extra: Partial<ImportPlan> = {}): ImportPlan {
+      return { sites: [], groups: [], models: [], devices: [], ...extra };
+    }
+
+    test('applyImport creates and updates sites, groups, models, devices and parameters (merge and replace), counts what changed, bumps once', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const hq = await store.createSite(a.id, 'hq', 'HQ', { location: 'Old place', tftpSubnets: ['10.0.0.0/8'] });
+      await store.setParameters(a.id, { kind: 'site', id: hq.id }, { 'tcpIpApp.sntp.address': 'ntp.old', 'keep.me': '1' });
+      const sales = await store.createGroup(a.id, 'sales', 'Sales');
+      await store.setParameters(a.id, { kind: 'group', id: sales.id }, { a: '1', b: '2' });
+      const vvx500 = await store.upsertModelPolicy(a.id, 'VVX_500', { appFilePath: 'vvx.ld' });
+      const d1 = await store.registerDevice(a.id, '0004f2000001', { label: 'Old label', siteId: hq.id, groupId: sales.id });
+      await store.setParameters(a.id, { kind: 'device', id: d1.id }, { 'reg.1.address': '1001', 'reg.1.label': 'Old' });
+      await store.registerDevice(a.id, '0004f2000002', { label: 'Same', siteId: hq.id });
+      const at = '2025-01-01T10:00:00.000Z';
+      await store.recordSightings([
+        { tenantId: a.id, mac: '0004f2000001', at, model: 'VVX_500' },
+        { tenantId: a.id, mac: '0004f2000003', at, model: 'VVX_400', ip: '10.0.0.3' },
+      ]);
+      await store.registerDevice(b.id, '0004f2000009', {});
+      const bBefore = await everything([b.id]);
+      const g0 = await store.revision();
+      const t0 = await tenantRevision(store, 'acme');
+
+      const plan = importPlan({
+        sites: [
+          { slug: 'hq', name: 'Headquarters', description: 'Main', subnets: [{ public: '203.0.113.0/24', private: [] }], parameters: { mode: 'merge', values: { 'tcpIpApp.sntp.address': 'ntp.new' } } },
+          { slug: 'branch', name: 'Branch', location: 'Bern', parameters: { mode: 'replace', values: { x: '1' } } },
+        ],
+        groups: [
+          { slug: 'sales', name: 'Sales', parameters: { mode: 'replace', values: { a: '1', c: '3' } } },
+          { slug: 'support', name: 'Support' },
+        ],
+        models: [{ model: 'VVX_500', parameters: { mode: 'merge', values: { 'up.x': '1' } } }, { model: 'SSIP_6000' }],
+        devices: [
+          { mac: '00:04:F2:00:00:01', label: 'Reception', site: 'branch', group: null, model: 'VVX_600', parameters: { mode: 'replace', values: { 'reg.1.address': '1001' } } },
+          { mac: '0004f2000002', label: 'Same', site: 'hq' },
+          { mac: '0004f2000003', site: 'hq', model: 'VVX_600' },
+          { mac: '0004f2000004', label: 'New', group: 'support', model: 'VVX_250', parameters: { mode: 'merge', values: Object.fromEntries([['reg.1.address', '1004'], ['__proto__', 'odd']]) } },
+        ],
+      });
+      const counts = await store.applyImport(a.id, plan);
+      assert.deepEqual(counts, {
+        created: { sites: 1, groups: 1, models: 1, devices: 2 },
+        updated: { sites: 1, groups: 1, models: 1, devices: 1 },
+        parametersSet: 6,
+        parametersRemoved: 2,
+      });
+      assert.equal(await tenantRevision(store, 'acme'), t0 + 1, 'one bump for the whole import');
+      assert.equal(await store.revision(), g0 + 1);
+      assert.deepEqual(await everything([b.id]), { ...bBefore, revision: g0 + 1, tenants: await store.listTenants() }, 'other tenants untouched');
+
+      const policy = await store.loadTenantPolicy(a.id);
+      const site = (slug: string) => policy.sites.find((s) => s.slug === slug)!;
+      const group = (slug: string) => policy.groups.find((g) => g.slug === slug)!;
+      assert.deepEqual(site('hq'), { ...hq, name: 'Headquarters', description: 'Main', location: 'Old place', subnets: [{ public: '203.0.113.0/24', private: [] }] });
+      assert.deepEqual(site('branch'), { id: site('branch').id, tenantId: a.id, slug: 'branch', name: 'Branch', tftpSubnets: [], description: '', location: 'Bern', subnets: [] });
+      assert.deepEqual(policy.groups.map((g) => [g.slug, g.name]), [['sales', 'Sales'], ['support', 'Support']]);
+      assert.deepEqual(policy.models.map((m) => [m.model, m.appFilePath]), [['SSIP_6000', null], ['VVX_500', 'vvx.ld']]);
+      const dev = (mac: string) => policy.devices.find((d) => d.mac === mac)!;
+      assert.deepEqual(
+        policy.devices.map((d) => [d.mac, d.registered, d.label, d.siteId, d.groupId, d.model]),
+        [
+          ['0004f2000001', true, 'Reception', site('branch').id, null, 'VVX_500'],
+          ['0004f2000002', true, 'Same', hq.id, null, null],
+          ['0004f2000003', true, '', hq.id, null, 'VVX_400'],
+          ['0004f2000004', true, 'New', null, group('support').id, 'VVX_250'],
+        ],
+        'the seen-only device is registered with its inventory; a model the phone reported wins over the file',
+      );
+      assert.equal(dev('0004f2000003').lastIp, '10.0.0.3');
+      const params = (await store.listParameters(a.id)).map((p) => `${p.scope}:${p.scopeId}:${p.name}=${p.value}`);
+      assert.deepEqual(
+        params.sort(),
+        [
+          `device:${d1.id}:reg.1.address=1001`,
+          `device:${dev('0004f2000004').id}:__proto__=odd`,
+          `device:${dev('0004f2000004').id}:reg.1.address=1004`,
+          `group:${sales.id}:a=1`,
+          `group:${sales.id}:c=3`,
+          `model:${vvx500.id}:up.x=1`,
+          `site:${hq.id}:keep.me=1`,
+          `site:${hq.id}:tcpIpApp.sntp.address=ntp.new`,
+          `site:${site('branch').id}:x=1`,
+        ].sort(),
+      );
+
+      // The same file again changes nothing (and says so), but still counts as one change of the tenant.
+      const before = await everything([a.id]);
+      const again = await store.applyImport(a.id, plan);
+      assert.deepEqual(again, { created: { sites: 0, groups: 0, models: 0, devices: 0 }, updated: { sites: 0, groups: 0, models: 0, devices: 0 }, parametersSet: 0, parametersRemoved: 0 });
+      const after = await everything([a.id]);
+      assert.equal(after.policies[0]!.tenant.revision, t0 + 2);
+      assert.deepEqual({ ...after, revision: 0, tenants: [], policies: after.policies.map((p) => ({ ...p, tenant: null })) }, { ...before, revision: 0, tenants: [], policies: before.policies.map((p) => ({ ...p, tenant: null })) });
+
+      // Only parameters change: the row counts as updated. An empty replace clears the layer.
+      const third = await store.applyImport(
+        a.id,
+        importPlan({
+          sites: [{ slug: 'hq', name: 'Headquarters' }],
+          groups: [{ slug: 'sales', name: 'Sales', parameters: { mode: 'replace', values: {} } }],
+          devices: [{ mac: '0004f2000002', parameters: { mode: 'merge', values: { y: '2' } } }],
+        }),
+      );
+      assert.deepEqual(third, { created: { sites: 0, groups: 0, models: 0, devices: 0 }, updated: { sites: 0, groups: 1, models: 0, devices: 1 }, parametersSet: 1, parametersRemoved: 2 });
+      assert.deepEqual(await store.listParameters(a.id, { kind: 'group', id: sales.id }), []);
+      assert.equal((await store.getDevice(a.id, '0004f2000002'))?.label, 'Same', 'fields the plan leaves out are kept');
+      assert.deepEqual(await store.getSite(a.id, 'hq'), site('hq'), 'a site given with its name only keeps the rest');
+    });
+
+    test('applyImport refusals name the problem and leave the database exactly as it was', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const hq = await store.createSite(a.id, 'hq', 'HQ', { subnets: [{ public: '203.0.113.0/24', private: [] }] });
+      await store.setParameters(a.id, { kind: 'site', id: hq.id }, { x: '1' });
+      await store.registerDevice(a.id, '0004f2000002', { label: 'Kept', siteId: hq.id });
+      await store.registerDevice(b.id, '0004f2000099', {});
+      await store.recordSightings([{ tenantId: b.id, mac: '0004f2000098', at: '2025-01-01T10:00:00.000Z' }]);
+      const good = (): ImportPlan =>
+        importPlan({
+          sites: [{ slug: 'new', name: 'New', subnets: [{ public: '198.51.100.0/24', private: [] }], parameters: { mode: 'replace', values: { y: '2' } } }],
+          groups: [{ slug: 'g', name: 'G' }],
+          models: [{ model: 'VVX_500', parameters: { mode: 'merge', values: { z: '3' } } }],
+          devices: [
+            { mac: '0004f2000001', site: 'new', group: 'g', parameters: { mode: 'merge', values: { w: '4' } } },
+            { mac: '0004f2000002', label: 'Changed', site: null },
+            // Only seen in another tenant, never registered there: not a conflict.
+            { mac: '0004f2000098', site: 'hq' },
+          ],
+        });
+      const before = await everything([a.id, b.id]);
+      const refusals: [string, ImportPlan, new (...args: any[]) => Error, RegExp][] = [
+        ['a MAC registered in another tenant', { ...good(), devices: [...good().devices, { mac: '0004F2000099' }] }, ConflictError, /^device 0004f2000099 is registered in tenant "beta"/],
+        ['subnets overlapping an existing site', { ...good(), sites: [...good().sites, { slug: 'lab', name: 'Lab', subnets: [{ public: '203.0.113.128/25', private: [] }] }] }, ConflictError, /sites "hq" and "lab" overlap/],
+        [
+          'subnets overlapping another site of the plan',
+          { ...good(), sites: [...good().sites, { slug: 'lab', name: 'Lab', subnets: [{ public: '198.51.100.0/25', private: ['10.0.0.0/8'] }] }] },
+          ConflictError,
+          /sites "new" and "lab" overlap: 198\.51\.100\.0\/24 \(any private address\) of "new" and 198\.51\.100\.0\/25 of "lab"/,
+        ],
+        ['a MAC twice', { ...good(), devices: [...good().devices, { mac: '00-04-f2-00-00-01' }] }, ConflictError, /^device 0004f2000001 is given twice in the import/],
+        ['a site twice', { ...good(), sites: [...good().sites, { slug: 'new', name: 'Again' }] }, ConflictError, /^site "new" is given twice/],
+        ['a group twice', { ...good(), groups: [...good().groups, { slug: 'g', name: 'Again' }] }, ConflictError, /^group "g" is given twice/],
+        ['a model twice', { ...good(), models: [...good().models, { model: 'VVX_500' }] }, ConflictError, /^model VVX_500 is given twice/],
+        ['an unknown site', { ...good(), devices: [...good().devices, { mac: '0004f2000003', site: 'nowhere' }] }, NotFoundError, /^device 0004f2000003 names site "nowhere", which does not exist in tenant "acme"/],
+        ['an unknown group', { ...good(), devices: [...good().devices, { mac: '0004f2000003', group: 'nobody' }] }, NotFoundError, /^device 0004f2000003 names group "nobody"/],
+        ['a bad MAC', { ...good(), devices: [...good().devices, { mac: '0004f20000' }] }, TypeError, /"0004f20000" is not a device MAC address/],
+        ['a value that is not text', { ...good(), devices: [{ mac: '0004f2000003', parameters: { mode: 'merge', values: { n: 5 as unknown as string } } }] }, TypeError, /parameter n: value must be a string/],
+        ['an unknown mode', { ...good(), groups: [{ slug: 'g', name: 'G', parameters: { mode: 'add' as 'merge', values: {} } }] }, TypeError, /mode: 'merge' \| 'replace'/],
+      ];
+      for (const [what, plan, cls, message] of refusals) {
+        await assert.rejects(store.applyImport(a.id, plan), (err: unknown) => {
+          assert.ok(err instanceof cls, `${what}: expected ${cls.name}, got ${String(err)}`);
+          assert.match((err as Error).message, message, what);
+          return true;
+        });
+        assert.deepEqual(await everything([a.id, b.id]), before, `${what}: nothing changed`);
+      }
+      await rejectsWith(store.applyImport(9999, good()), NotFoundError, /tenant 9999 does not exist/);
+
+      // The plan the refusals were built from goes through.
+      const counts = await store.applyImport(a.id, good());
+      assert.deepEqual(counts.created, { sites: 1, groups: 1, models: 1, devices: 2 });
+      assert.equal((await store.getDevice(b.id, '0004f2000098'))?.registered, false, 'the other tenant’s seen-only row is its own');
+      assert.equal((await store.getDevice(a.id, '0004f2000098'))?.siteId, hq.id);
+    });
+
+    test('applyImport: 20,000 devices with parameters in one transaction, then a re-import that changes half', async (t) => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const n = 20_000;
+      const mac = (i: number) => `0004f2${i.toString(16).padStart(6, '0')}`;
+      const plan = (label: (i: number) => string): ImportPlan =>
+        importPlan({
+          sites: Array.from({ length: 20 }, (_, i) => ({ slug: `site-${i}`, name: `Site ${i}`, subnets: [{ public: `198.51.${i}.0/24`, private: [] }] })),
+          groups: Array.from({ length: 10 }, (_, i) => ({ slug: `group-${i}`, name: `Group ${i}` })),
+          models: [{ model: 'VVX_500' }, { model: 'VVX_600' }],
+          devices: Array.from({ length: n }, (_, i) => ({
+            mac: mac(i),
+            label: label(i),
+            site: `site-${i % 20}`,
+            group: `group-${i % 10}`,
+            model: i % 2 ? 'VVX_500' : 'VVX_600',
+            parameters: { mode: 'replace' as const, values: { 'reg.1.address': String(1000 + i), 'reg.1.label': label(i) } },
+          })),
+        });
+      let t0 = performance.now();
+      const counts = await store.applyImport(a.id, plan((i) => `Desk ${i}`));
+      const firstMs = performance.now() - t0;
+      assert.deepEqual(counts, { created: { sites: 20, groups: 10, models: 2, devices: n }, updated: { sites: 0, groups: 0, models: 0, devices: 0 }, parametersSet: 2 * n, parametersRemoved: 0 });
+      t0 = performance.now();
+      const second = await store.applyImport(a.id, plan((i) => (i % 2 ? `Desk ${i}` : `Moved ${i}`)));
+      const secondMs = performance.now() - t0;
+      t.diagnostic(`${backend.name}: applyImport ${n} new devices ${firstMs.toFixed(0)} ms, ${n / 2} changed ${secondMs.toFixed(0)} ms`);
+      assert.deepEqual(second, { created: { sites: 0, groups: 0, models: 0, devices: 0 }, updated: { sites: 0, groups: 0, models: 0, devices: n / 2 }, parametersSet: n / 2, parametersRemoved: 0 });
+      const devices = await store.listDevices(a.id);
+      assert.equal(devices.length, n);
+      const sites = new Map((await store.listSites(a.id)).map((s) => [s.id, s.slug]));
+      const d = devices.find((x) => x.mac === mac(12_346))!;
+      assert.deepEqual([d.label, sites.get(d.siteId!), d.model, d.registered], ['Moved 12346', 'site-6', 'VVX_600', true]);
+      const params = await store.listParameters(a.id, { kind: 'device', id: d.id });
+      assert.deepEqual(params.map((p) => `${p.name}=${p.value}`), ['reg.1.address=13346', 'reg.1.label=Moved 12346']);
+      assert.equal((await store.listParameters(a.id)).length, 2 * n);
+    });
+
+    test('findDeviceTenants names the tenant each MAC is registered in', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      await store.registerDevice(b.id, '0004f2000001', {});
+      await store.registerDevice(a.id, '0004f2000001', {});
+      await store.registerDevice(b.id, '0004f2000002', {});
+      await store.recordSightings([{ tenantId: a.id, mac: '0004f2000003', at: '2025-01-01T10:00:00.000Z' }]);
+      const found = await store.findDeviceTenants(['0004F2000001', '0004f2000002', '0004f2000003', '0004f2000004']);
+      assert.deepEqual([...found].sort(), [
+        ['0004f2000001', 'acme'],
+        ['0004f2000002', 'beta'],
+      ]);
+      const many = Array.from({ length: 2500 }, (_, i) => `0004f2${(i + 16).toString(16).padStart(6, '0')}`);
+      assert.equal((await store.findDeviceTenants([...many, '0004f2000002'])).get('0004f2000002'), 'beta', 'long lists are looked up in chunks');
+      assert.equal((await store.findDeviceTenants([])).size, 0);
+    });
+
+    test('migration 0010 gives existing sites no description, location or subnets, and tenants no re-homing', async () => {
+      const dataDir = tempDir();
+      let databaseUrl: string | undefined;
+      let db: Kysely<any>;
+      if (backend.name === 'sqlite') {
+        db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(join(dataDir, 'polyprov.sqlite')) }) });
+      } else {
+        const dbName = `m${process.pid}_${++dbCounter}`;
+        const admin = new pg.Client({ connectionString: cluster!.adminUrl });
+        await admin.connect();
+        await admin.query(`create database ${dbName}`).finally(() => admin.end());
+        databaseUrl = `postgres://postgres@127.0.0.1:${cluster!.port}/${dbName}`;
+        db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl }) }) });
+      }
+      try {
+        const { error } = await new Migrator({ db, provider: new InCodeMigrationProvider(backend.name) }).migrateTo('0009-reach');
+        assert.equal(error, undefined);
+        const row = await db
+          .insertInto('tenants')
+          .values({ slug: 'old', name: 'Old', prov_username: 'old', prov_password_hash: 'h', prov_digest_ha1: 'd', path_prefix: null, unknown_devices: 'serve', app_file_path: 'sip.ld', extra_config_files: '[]', revision: 1, created_at: new Date().toISOString() })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await db.insertInto('sites').values({ tenant_id: row.id, slug: 'hq', name: 'HQ', tftp_subnets: '["10.0.0.0/8"]' }).execute();
+      } finally {
+        await db.destroy();
+      }
+      store = await track(openStore({ dataDir, ...(databaseUrl ? { databaseUrl } : {}) }));
+      const t = await store.getTenantBySlug('old');
+      assert.equal(t?.rehomeDevices, false);
+      const site = await store.getSite(t!.id, 'hq');
+      assert.deepEqual([site?.tftpSubnets, site?.description, site?.location, site?.subnets], [['10.0.0.0/8'], '', '', []]);
     });
   });
 }

@@ -12,6 +12,7 @@ import * as m0006 from './0006-network-access.js';
 import * as m0007 from './0007-firmware-library.js';
 import * as m0008 from './0008-rollouts.js';
 import * as m0009 from './0009-reach.js';
+import * as m0010 from './0010-site-subnets-import.js';
 
 type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0007-firmware-library': m0007,
   '0008-rollouts': m0008,
   '0009-reach': m0009,
+  '0010-site-subnets-import': m0010,
 };
 
 export class InCodeMigrationProvider implements MigrationProvider {
