@@ -75,10 +75,10 @@ export async function setupTenant(dataDir: string, devices: number, warmupDevice
     for (const s of SITES) await addSite(ctx, tenant, s);
     for (const g of GROUPS) await addGroup(ctx, tenant, g);
     await setModelPolicy(ctx, tenant, MODEL);
-    await setParameters(ctx, tenant, {}, TENANT_PARAMS);
-    await setParameters(ctx, tenant, { model: MODEL }, MODEL_PARAMS);
-    for (const s of SITES) await setParameters(ctx, tenant, { site: s }, SITE_PARAMS[s]);
-    for (const g of GROUPS) await setParameters(ctx, tenant, { group: g }, GROUP_PARAMS.map((p) => `${p.split('=')[0]}=${g}-${p.split('=')[1]}`));
+    await setParameters(ctx, tenant, {}, TENANT_PARAMS, { force: true });
+    await setParameters(ctx, tenant, { model: MODEL }, MODEL_PARAMS, { force: true });
+    for (const s of SITES) await setParameters(ctx, tenant, { site: s }, SITE_PARAMS[s], { force: true });
+    for (const g of GROUPS) await setParameters(ctx, tenant, { group: g }, GROUP_PARAMS.map((p) => `${p.split('=')[0]}=${g}-${p.split('=')[1]}`), { force: true });
 
     const macs = Array.from({ length: devices }, (_, i) => macFor(0, i));
     const warmupMacs = Array.from({ length: warmupDevices }, (_, i) => macFor(15, i));
@@ -86,7 +86,7 @@ export async function setupTenant(dataDir: string, devices: number, warmupDevice
     for (let i = 0; i < all.length; i++) {
       const mac = all[i]!;
       await addDevice(ctx, tenant, mac, { site: SITES[i % SITES.length]!, group: GROUPS[i % GROUPS.length]!, label: `desk ${i}` });
-      await setParameters(ctx, tenant, { device: mac }, deviceParams(i));
+      await setParameters(ctx, tenant, { device: mac }, deviceParams(i), { force: true });
       if ((i + 1) % 500 === 0) onProgress(i + 1, all.length);
     }
     return { macs, warmupMacs };

@@ -50,29 +50,22 @@ export async function devicesInScope(ctx: AdminContext, t: Tenant, sel: ScopeSel
 export interface SetParametersResult {
   /** What was stored, by name. */
   values: Record<string, string>;
-  /** One line per name that is not a parameter of the stock templates, with what it may have meant. */
+  /** With force: one line per unknown name (with what it may have meant) or invalid value that was stored anyway. */
   warnings: string[];
-}
-
-/** The warning for a name the parameter catalog does not know, with its suggestions if any. */
-export function unknownParameterWarning(name: string, suggestions: readonly string[]): string {
-  const text = `${name} is not a parameter of Poly's UC Software templates (phones ignore unknown names)`;
-  if (suggestions.length === 0) return text;
-  const alternatives = suggestions.length === 1 ? suggestions[0] : `${suggestions.slice(0, -1).join(', ')} or ${suggestions[suggestions.length - 1]}`;
-  return `${text}; did you mean ${alternatives}?`;
 }
 
 /**
  * Stores name=value assignments at one layer. Names the catalog of Poly's template parameters does
- * not know are stored anyway (newer firmware knows parameters the 5.x templates lack) and come back
- * as warnings; with `strict`, any such name refuses the whole command and nothing is stored.
+ * not know, and values its types refuse, refuse the whole command: nothing is stored and the error
+ * lists every problem. With `force` they are stored anyway (newer firmware knows parameters the 5.x
+ * templates lack) and come back as warnings.
  */
 export async function setParameters(
   ctx: AdminContext,
   t: Tenant,
   sel: ScopeSelector,
   assignments: string[],
-  opts: { strict?: boolean } = {},
+  opts: { force?: boolean } = {},
 ): Promise<SetParametersResult> {
   if (assignments.length === 0) throw new AdminError('nothing to set: give one or more name=value');
   const values: Record<string, string> = Object.create(null);
@@ -84,18 +77,18 @@ export async function setParameters(
     values[name] = value;
   }
   // Loaded on first use: the catalog is only needed here, not by `serve` or the other commands.
-  const { lookupParameter } = await import('../domain/parameter-catalog.js');
-  const warnings: string[] = [];
-  for (const name of Object.keys(values)) {
-    const found = lookupParameter(name);
-    if (!found.known) warnings.push(unknownParameterWarning(name, found.suggestions));
+  const { checkParameter } = await import('../domain/parameter-check.js');
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(values)) {
+    const problem = checkParameter(name, value);
+    if (problem) problems.push(problem.message);
   }
-  if (opts.strict && warnings.length > 0) {
-    const list = warnings.length === 1 ? ` ${warnings[0]}` : warnings.map((w) => `\n  ${w}`).join('');
-    throw new AdminError(`nothing set (strict):${list}`);
+  if (problems.length > 0 && !opts.force) {
+    const list = problems.map((p) => `\n  ${p}`).join('');
+    throw new AdminError(`nothing set:${list}\nadd --force to set ${problems.length === 1 ? 'it' : 'them'} anyway`);
   }
   await ctx.store.setParameters(t.id, await resolveScope(ctx, t, sel, true), values);
-  return { values, warnings };
+  return { values, warnings: problems };
 }
 
 export async function unsetParameters(ctx: AdminContext, t: Tenant, sel: ScopeSelector, names: string[]): Promise<number> {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { AdminContext } from '../admin/admin-context.js';
+import { AdminError } from '../admin/admin-error.js';
 import { explainDevice, tenantOfDevice } from '../admin/explain.js';
 import { addFile, removeFile } from '../admin/files.js';
 import { listParameters, scopeNames, setParameters, unsetParameters, type ScopeSelector } from '../admin/parameters.js';
@@ -295,12 +296,14 @@ export function registerAdminCommands(program: Command): void {
     scopeOptions(
       param
         .command('set <assignments...>')
-        .description("set name=value (e.g. reg.1.address=1001); warns about names that are not in Poly's UC Software templates")
-        .option('--strict', 'refuse, and set nothing, when a name is not in the templates'),
+        .description("set name=value (e.g. reg.1.address=1001); refuses, and sets nothing, when a name is not in Poly's UC Software templates or a value does not fit its type")
+        .option('--force', 'set unknown names and invalid values anyway, with a warning (e.g. parameters of newer firmware)')
+        .option('--strict', 'refuse unknown names and invalid values (the default; kept for scripts)'),
     ),
   ).action(async (assignments: string[], _o, cmd: Command) =>
     withTenant(cmd, async (ctx, t, o) => {
-      const { values, warnings } = await setParameters(ctx, t, selector(o), assignments, { strict: o.strict === true });
+      if (o.strict === true && o.force === true) throw new AdminError('give either --strict or --force, not both');
+      const { values, warnings } = await setParameters(ctx, t, selector(o), assignments, { force: o.force === true });
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`set ${Object.keys(values).length} parameter(s)\n`);
     }),

@@ -2,13 +2,27 @@ import catalog from './parameter-catalog.json' with { type: 'json' };
 
 // The parameter names of Poly's stock UC Software templates, as patterns: every purely numeric
 // segment is an index written "*" (reg.*.address), and per-model variants (a last segment naming a
-// model, call.callsPerLineKey.VVX101) fold into their base name. Derived by
-// scripts/derive-parameter-catalog.ts; phones silently ignore names they do not know, so this is
-// what `param set` checks names against. Newer firmware knows names these 5.x templates lack, so
-// an unknown name is a warning, not an error.
+// model, call.callsPerLineKey.VVX101) fold into their base name. Each pattern has its stock default
+// and a value type, inferred from the templates or curated in parameter-types.json. Derived by
+// scripts/derive-parameter-catalog.ts. Phones silently ignore names they do not know, so a name
+// outside the catalog is most likely a typo: `param set` and imports refuse it unless forced
+// (newer firmware knows names these 5.x templates lack, hence the way out).
+
+/**
+ * What a parameter's value may be: "string" constrains nothing, "boolean" is 0 or 1, "integer" a
+ * whole number; {min, max} a whole number in that range (either bound optional), {oneOf} exactly
+ * one of those spellings, {format: "HH:MM"} a time of day.
+ */
+export type ParameterType =
+  | 'string'
+  | 'boolean'
+  | 'integer'
+  | { min?: number; max?: number }
+  | { oneOf: string[] }
+  | { format: 'HH:MM' };
 
 export type ParameterLookup =
-  | { known: true; pattern: string; stockDefault: string }
+  | { known: true; pattern: string; stockDefault: string; type: ParameterType }
   | { known: false; suggestions: string[] };
 
 /** A parameter name taken apart: its catalog pattern, the indices it used and its model suffix. */
@@ -37,6 +51,8 @@ const MAX_SUGGESTIONS = 3;
 const MAX_LOOKUP_LENGTH = 256;
 
 const patterns: Readonly<Record<string, string>> = catalog.patterns;
+// Patterns of type "string" are left out of the file.
+const types = catalog.types as unknown as Readonly<Record<string, Exclude<ParameterType, 'string'>>>;
 
 /** True when a name segment is a per-model suffix such as VVX101, SPIP335, SSIP6000 or Trio8800. */
 export function isModelTag(segment: string): boolean {
@@ -64,7 +80,7 @@ export function catalogSize(): number {
   return catalog.count;
 }
 
-/** Whether `name` is a parameter of the stock templates, and if not, up to three names it may have meant. */
+/** Whether `name` is a parameter of the stock templates (with its default and type), and if not, up to three names it may have meant. */
 export function lookupParameter(name: string): ParameterLookup {
   // "*" only stands for an index inside the catalog; a name carrying one is no parameter name.
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_LOOKUP_LENGTH || name.includes('*')) {
@@ -72,7 +88,8 @@ export function lookupParameter(name: string): ParameterLookup {
   }
   const shape = parameterShape(name);
   if (Object.hasOwn(patterns, shape.pattern)) {
-    return { known: true, pattern: shape.pattern, stockDefault: patterns[shape.pattern] };
+    const type = Object.hasOwn(types, shape.pattern) ? types[shape.pattern] : 'string';
+    return { known: true, pattern: shape.pattern, stockDefault: patterns[shape.pattern], type };
   }
   return { known: false, suggestions: suggest(shape) };
 }

@@ -38,10 +38,10 @@ before(async () => {
   await addSite(ctx, acme, 'hq');
   await addGroup(ctx, acme, 'sales');
   await addDevice(ctx, acme, MAC, { site: 'hq', group: 'sales' });
-  await setParameters(ctx, acme, {}, ['feature.layer=tenant', 'tcpIpApp.sntp.address=tenant-ntp']);
-  await setParameters(ctx, acme, { site: 'hq' }, ['feature.layer=site', 'tcpIpApp.sntp.address=hq-ntp']);
-  await setParameters(ctx, acme, { group: 'sales' }, ['feature.layer=group']);
-  await setParameters(ctx, acme, { device: MAC }, ['feature.layer=device', 'reg.1.address=1001']);
+  await setParameters(ctx, acme, {}, ['feature.layer=tenant', 'tcpIpApp.sntp.address=tenant-ntp'], { force: true });
+  await setParameters(ctx, acme, { site: 'hq' }, ['feature.layer=site', 'tcpIpApp.sntp.address=hq-ntp'], { force: true });
+  await setParameters(ctx, acme, { group: 'sales' }, ['feature.layer=group'], { force: true });
+  await setParameters(ctx, acme, { device: MAC }, ['feature.layer=device', 'reg.1.address=1001'], { force: true });
   server = await startServer({ dataDir });
 });
 

@@ -32,17 +32,17 @@ before(async () => {
   await addSite(ctx, acme, 'hq');
   await addGroup(ctx, acme, 'sales');
   await setModelPolicy(ctx, acme, 'VVX_450');
-  await setParameters(ctx, acme, {}, ['feature.layer=tenant', 'lcl.ml.lang=English_United_Kingdom', 'tcpIpApp.sntp.address=tenant-ntp']);
-  await setParameters(ctx, acme, { model: 'VVX_450' }, ['feature.layer=model', 'up.backlight.idleIntensity=1']);
-  await setParameters(ctx, acme, { site: 'hq' }, ['feature.layer=site', 'tcpIpApp.sntp.address=hq-ntp']);
-  await setParameters(ctx, acme, { group: 'sales' }, ['feature.layer=group']);
+  await setParameters(ctx, acme, {}, ['feature.layer=tenant', 'lcl.ml.lang=English_United_Kingdom', 'tcpIpApp.sntp.address=tenant-ntp'], { force: true });
+  await setParameters(ctx, acme, { model: 'VVX_450' }, ['feature.layer=model', 'up.backlight.idleIntensity=1'], { force: true });
+  await setParameters(ctx, acme, { site: 'hq' }, ['feature.layer=site', 'tcpIpApp.sntp.address=hq-ntp'], { force: true });
+  await setParameters(ctx, acme, { group: 'sales' }, ['feature.layer=group'], { force: true });
   await addDevice(ctx, acme, '0004F2000001', { site: 'hq', group: 'sales', label: 'reception' });
   await setParameters(ctx, acme, { device: '0004f2000001' }, [
     'feature.layer=device',
     'reg.1.address=1001',
     `reg.1.auth.password=${SIP_PASSWORD}`,
     'device.sntp.serverName=device-ntp',
-  ]);
+  ], { force: true });
   await addDevice(ctx, acme, '0004f2000002', { appFilePath: 'firmware/6.4.6/sip.ld' });
 
   const dir = tempDir();

@@ -31,9 +31,9 @@ before(async () => {
   run('tenant', 'add', 'acme', '--password', 'acme-password-1', '--tftp-subnets', '127.0.0.0/8,::1/128', '--tftp-secrets');
   run('site', 'add', 'hq', '-t', 'acme');
   run('device', 'add', MAC, '-t', 'acme', '--site', 'hq');
-  run('param', 'set', '-t', 'acme', 'tcpIpApp.sntp.address=pool.ntp.org', 'reg.1.auth.password=sip-secret', 'feature.layer=tenant');
-  run('param', 'set', '-t', 'acme', '--site', 'hq', 'feature.layer=site', 'up.backlight.idleIntensity=1');
-  run('param', 'set', '-t', 'acme', '--device', MAC, 'reg.1.address=1001');
+  run('param', 'set', '--force', '-t', 'acme', 'tcpIpApp.sntp.address=pool.ntp.org', 'reg.1.auth.password=sip-secret', 'feature.layer=tenant');
+  run('param', 'set', '--force', '-t', 'acme', '--site', 'hq', 'feature.layer=site', 'up.backlight.idleIntensity=1');
+  run('param', 'set', '--force', '-t', 'acme', '--device', MAC, 'reg.1.address=1001');
   const image = join(scratch, 'sip.ld');
   writeFileSync(image, IMAGE);
   run('file', 'add', '-t', 'acme', `${PHONE.partNumber}.sip.ld`, image);

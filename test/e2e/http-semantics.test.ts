@@ -44,7 +44,7 @@ before(async () => {
   ctx = await openAdminContext({ dataDir });
   acme = (await addTenant(ctx, 'acme', { password: PASSWORD })).tenant;
   await addDevice(ctx, acme, MAC, {});
-  await setParameters(ctx, acme, {}, ['feature.rev=1']);
+  await setParameters(ctx, acme, {}, ['feature.rev=1'], { force: true });
   const local = join(scratchDir(), 'big');
   writeFileSync(local, BIG);
   await addFile(ctx, acme, BIG_PATH, local);
@@ -195,7 +195,7 @@ describe('generated files', () => {
 
       if (path.endsWith('-polyprov.cfg')) {
         // A policy change makes a new body with a new tag: the old tag no longer matches.
-        await setParameters(ctx, acme, {}, [`feature.rev=${Date.now()}`]);
+        await setParameters(ctx, acme, {}, [`feature.rev=${Date.now()}`], { force: true });
         const changed = curl(url(path), [...AUTH, '-A', PHONE_UA, '-H', `If-None-Match: ${etag}`]);
         assert.equal(changed.status, 200);
         assert.notEqual(changed.headers['etag'], etag);

@@ -45,8 +45,8 @@ before(async () => {
   ctx = await openAdminContext({ dataDir });
   const alpha = (await addTenant(ctx, 'alpha', { password: ALPHA_PW, hostnames: ['alpha.example.test'] })).tenant;
   const beta = (await addTenant(ctx, 'beta', { password: BETA_PW, pathPrefix: 'beta', hostnames: ['beta.example.test'] })).tenant;
-  await setParameters(ctx, alpha, {}, [`feature.tenantMark=${ALPHA_MARK}`]);
-  await setParameters(ctx, beta, {}, [`feature.tenantMark=${BETA_MARK}`, `feature.betaOnly=${BETA_MARK}`]);
+  await setParameters(ctx, alpha, {}, [`feature.tenantMark=${ALPHA_MARK}`], { force: true });
+  await setParameters(ctx, beta, {}, [`feature.tenantMark=${BETA_MARK}`, `feature.betaOnly=${BETA_MARK}`], { force: true });
   // The same MAC registered in both: each tenant must render its own view of it.
   await addDevice(ctx, alpha, MAC, {});
   await addDevice(ctx, beta, MAC, {});

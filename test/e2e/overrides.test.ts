@@ -46,9 +46,9 @@ before(async () => {
   scratch = tempDir();
   ctx = await openAdminContext({ dataDir });
   acme = (await addTenant(ctx, 'acme', { password: PASSWORD })).tenant;
-  await setParameters(ctx, acme, {}, ['lcl.ml.lang=English_United_Kingdom', 'tcpIpApp.sntp.address=tenant-ntp']);
+  await setParameters(ctx, acme, {}, ['lcl.ml.lang=English_United_Kingdom', 'tcpIpApp.sntp.address=tenant-ntp'], { force: true });
   await addDevice(ctx, acme, MAC, { label: 'reception' });
-  await setParameters(ctx, acme, { device: MAC }, ['up.backlight.idleIntensity=1', 'reg.1.address=1001']);
+  await setParameters(ctx, acme, { device: MAC }, ['up.backlight.idleIntensity=1', 'reg.1.address=1001'], { force: true });
   server = await startServer({ dataDir });
 });
 after(async () => {
@@ -263,9 +263,9 @@ describe('overrideConflicts and explain, in-process', () => {
     beta = (await addTenant(ctx, 'beta', { password: 'beta-password-1', pathPrefix: 'beta' })).tenant;
     await addGroup(ctx, beta, 'sales');
     await setModelPolicy(ctx, beta, 'VVX_500');
-    await setParameters(ctx, beta, {}, ['feature.a=tenant', 'feature.b=tenant']);
-    await setParameters(ctx, beta, { model: 'VVX_500' }, ['feature.m=model']);
-    await setParameters(ctx, beta, { group: 'sales' }, ['feature.a=group']);
+    await setParameters(ctx, beta, {}, ['feature.a=tenant', 'feature.b=tenant'], { force: true });
+    await setParameters(ctx, beta, { model: 'VVX_500' }, ['feature.m=model'], { force: true });
+    await setParameters(ctx, beta, { group: 'sales' }, ['feature.a=group'], { force: true });
     await addDevice(ctx, beta, REG, { group: 'sales' });
     // Seen on the wire, not registered: tenant and model layers only.
     await ctx.store.recordSightings([{ tenantId: beta.id, mac: SEEN, at: new Date().toISOString(), model: 'VVX_500' }]);

@@ -15,6 +15,10 @@ const MAC = '0004f2000001';
 const OTHER = '0004f2000002';
 const PHONE_UA = userAgentOf({ ...VVX_450, mac: MAC });
 
+// A real phone parameter that takes any text (the catalog refuses unknown names unless forced).
+const PARAM = 'reg.1.displayName';
+const PARAM_LINE = /^reg\.1\.displayName\s/;
+
 let server: ServerProcess;
 
 before(async () => {
@@ -32,11 +36,11 @@ function run(...args: string[]): CliResult {
   return r;
 }
 
-/** What the phone gets for feature.x, fetched right after the CLI change: no waiting, no retry. */
+/** What the phone gets for PARAM, fetched right after the CLI change: no waiting, no retry. */
 function served(mac = MAC, ua = PHONE_UA): string | undefined {
   const r = curl(`${server.httpUrl}/${mac}-polyprov.cfg`, [...AUTH, '-A', ua]);
   assert.equal(r.status, 200, r.text);
-  return effectiveParameters([r.text]).get('feature.x');
+  return effectiveParameters([r.text]).get(PARAM);
 }
 
 interface Explained {
@@ -50,22 +54,22 @@ function explain(mac = MAC): Explained {
   return JSON.parse(run('explain', mac, '--json').stdout) as Explained;
 }
 
-function featureX(e: Explained) {
-  return e.parameters.find((p) => p.name === 'feature.x');
+function paramOf(e: Explained) {
+  return e.parameters.find((p) => p.name === PARAM);
 }
 
 /** served value, explain's winner and explain's shadow list (most specific first), all at once. */
 function assertResolved(expected: { layer: string; ref: string; value: string } | undefined, shadows: { layer: string; ref: string; value: string }[]) {
   const value = served();
   const e = explain();
-  const x = featureX(e);
+  const x = paramOf(e);
   if (!expected) {
-    assert.equal(value, undefined, 'the phone gets no feature.x');
-    assert.equal(x, undefined, 'explain lists no feature.x');
+    assert.equal(value, undefined, `the phone gets no ${PARAM}`);
+    assert.equal(x, undefined, `explain lists no ${PARAM}`);
     return;
   }
   assert.equal(value, expected.value, 'the phone gets the most specific value');
-  assert.ok(x, 'explain lists feature.x');
+  assert.ok(x, `explain lists ${PARAM}`);
   assert.deepEqual({ value: x.value, layer: x.layer, ref: x.ref }, expected, 'explain names the winning layer');
   assert.deepEqual(
     x.shadows.map((s) => ({ layer: s.layer, ref: s.ref, value: s.value })),
@@ -101,12 +105,13 @@ describe('layered policy through the CLI against a running server', () => {
   });
 
   test('tenant layer', () => {
-    run('param', 'set', `feature.x=${T.value}`);
+    const r = run('param', 'set', `${PARAM}=${T.value}`);
+    assert.equal(r.stderr, '', 'a parameter of the templates is set without a warning');
     assertResolved(T, []);
   });
 
   test('model layer beats tenant', () => {
-    run('param', 'set', `feature.x=${M.value}`, '--model', 'VVX_450');
+    run('param', 'set', `${PARAM}=${M.value}`, '--model', 'VVX_450');
     assertResolved(M, [T]);
     // Another model does not get the VVX_450 layer. (Asked for another device: a VVX_500 UA for MAC
     // would change the model the inventory records for it, and so what explain shows.)
@@ -115,17 +120,17 @@ describe('layered policy through the CLI against a running server', () => {
   });
 
   test('site layer beats model', () => {
-    run('param', 'set', `feature.x=${S.value}`, '--site', 'hq');
+    run('param', 'set', `${PARAM}=${S.value}`, '--site', 'hq');
     assertResolved(S, [M, T]);
   });
 
   test('group layer beats site', () => {
-    run('param', 'set', `feature.x=${G.value}`, '--group', 'sales');
+    run('param', 'set', `${PARAM}=${G.value}`, '--group', 'sales');
     assertResolved(G, [S, M, T]);
   });
 
   test('device layer beats group', () => {
-    run('param', 'set', `feature.x=${D.value}`, '--device', MAC);
+    run('param', 'set', `${PARAM}=${D.value}`, '--device', MAC);
     assertResolved(D, [G, S, M, T]);
   });
 
@@ -134,54 +139,54 @@ describe('layered policy through the CLI against a running server', () => {
     assert.equal(served(OTHER, userAgentOf({ ...VVX_500, mac: OTHER })), T.value);
   });
 
-  test('explain without --json prints a readable line for feature.x with its layer and what it shadows', () => {
+  test('explain without --json prints a readable line for the parameter with its layer and what it shadows', () => {
     const out = run('explain', MAC).stdout;
     assert.match(out, /^device 0004f2000001 in tenant "acme"/m);
     assert.match(out, /^model VVX_450, site hq, group sales$/m);
-    const line = out.split('\n').find((l) => /^feature\.x\s/.test(l));
-    assert.ok(line, `a line for feature.x in:\n${out}`);
+    const line = out.split('\n').find((l) => PARAM_LINE.test(l));
+    assert.ok(line, `a line for ${PARAM} in:\n${out}`);
     assert.match(
       line,
-      /^feature\.x\s+from-device\s+device 0004f2000001\s+group sales="from-group"; site hq="from-site"; model VVX_450="from-model"; tenant acme="from-tenant"\s*$/,
+      /^reg\.1\.displayName\s+from-device\s+device 0004f2000001\s+group sales="from-group"; site hq="from-site"; model VVX_450="from-model"; tenant acme="from-tenant"\s*$/,
     );
   });
 
   test('unset at the device reveals the group value', () => {
-    run('param', 'unset', 'feature.x', '--device', MAC);
+    run('param', 'unset', PARAM, '--device', MAC);
     assertResolved(G, [S, M, T]);
   });
 
   test('unset at the group reveals the site value', () => {
-    run('param', 'unset', 'feature.x', '--group', 'sales');
+    run('param', 'unset', PARAM, '--group', 'sales');
     assertResolved(S, [M, T]);
   });
 
   test('unset at the site reveals the model value', () => {
-    run('param', 'unset', 'feature.x', '--site', 'hq');
+    run('param', 'unset', PARAM, '--site', 'hq');
     assertResolved(M, [T]);
   });
 
   test('unset at the model reveals the tenant value', () => {
-    run('param', 'unset', 'feature.x', '--model', 'VVX_450');
+    run('param', 'unset', PARAM, '--model', 'VVX_450');
     assertResolved(T, []);
   });
 
   test('unset at the tenant leaves the parameter absent', () => {
-    run('param', 'unset', 'feature.x');
+    run('param', 'unset', PARAM);
     assertResolved(undefined, []);
     const out = run('explain', MAC).stdout;
-    assert.doesNotMatch(out, /^feature\.x\s/m);
+    assert.doesNotMatch(out, new RegExp(PARAM_LINE.source, 'm'));
   });
 
   test('unsetting what is not set says so and changes nothing', () => {
-    const r = run('param', 'unset', 'feature.x', '--device', MAC);
+    const r = run('param', 'unset', PARAM, '--device', MAC);
     assert.match(r.stdout, /removed 0 parameter/);
     assertResolved(undefined, []);
   });
 
   test('moving the device out of its group reveals the site value at once', () => {
-    run('param', 'set', `feature.x=${S.value}`, '--site', 'hq');
-    run('param', 'set', `feature.x=${G.value}`, '--group', 'sales');
+    run('param', 'set', `${PARAM}=${S.value}`, '--site', 'hq');
+    run('param', 'set', `${PARAM}=${G.value}`, '--group', 'sales');
     assertResolved(G, [S]);
     run('device', 'set', MAC, '--group', '');
     assertResolved(S, []);

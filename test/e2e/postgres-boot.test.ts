@@ -21,8 +21,8 @@ before(async () => {
   admin('tenant', 'add', 'acme', '--password', 'acme-password-1');
   admin('site', 'add', 'hq');
   admin('device', 'add', '0004f2000001', '--site', 'hq');
-  admin('param', 'set', 'feature.layer=tenant');
-  admin('param', 'set', '--site', 'hq', 'feature.layer=site');
+  admin('param', 'set', '--force', 'feature.layer=tenant');
+  admin('param', 'set', '--force', '--site', 'hq', 'feature.layer=site');
   server = await startServer({ dataDir, args: ['--database-url', pgc.url] });
 });
 
@@ -36,7 +36,7 @@ test('a phone boots from a server whose store is PostgreSQL, and admin changes r
   const r = boot();
   assert.equal(statusOf(r, '000000000000.cfg'), 200);
   assert.equal(r.effective.get('feature.layer'), 'site');
-  admin('param', 'set', '--device', '0004f2000001', 'feature.layer=device');
+  admin('param', 'set', '--force', '--device', '0004f2000001', 'feature.layer=device');
   assert.equal(boot().effective.get('feature.layer'), 'device');
   await waitFor('inventory on PostgreSQL', async () => {
     const out = cli(dataDir, ['--database-url', pgc.url, 'inventory', '--json']).stdout;

@@ -69,7 +69,7 @@ describe('polyprov serve', () => {
       const r = curl(`${s.httpUrl}/0004f2a1b2c3-polyprov.cfg`, ['--digest', '-u', 'acme:acme-password-1', '-A', UA]);
       assert.equal(r.status, 200);
     }
-    assert.equal(cli(dataDir, ['param', 'set', 'feature.cluster=changed']).code, 0);
+    assert.equal(cli(dataDir, ['param', 'set', '--force', 'feature.cluster=changed']).code, 0);
     for (let i = 0; i < 12; i++) {
       const r = curl(`${s.httpUrl}/0004f2a1b2c3-polyprov.cfg`, ['-u', 'acme:acme-password-1', '-A', UA]);
       assert.match(r.text, /feature\.cluster="changed"/, 'every worker serves the change at once');
