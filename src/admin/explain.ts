@@ -70,7 +70,7 @@ export async function explainDevice(ctx: AdminContext, t: Tenant, macInput: stri
   const model = (modelOverride ? normalizeModel(modelOverride) : seen?.model) ?? undefined;
   if (!model) notes.push('model unknown (the phone has not been seen yet): model-policy values are not included');
   // layersFor adds a model layer only for a model with a policy, as the renderer does.
-  const layers = snap.layersFor(registered, model);
+  const layers = snap.layersFor(registered, model, mac);
   const site = layers.find((l) => l.kind === 'site')?.ref ?? null;
   const group = layers.find((l) => l.kind === 'group')?.ref ?? null;
   const files = await deviceOverrides(ctx, t, mac);

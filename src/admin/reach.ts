@@ -134,7 +134,7 @@ type OneResult = Pick<ReachResult, 'outcome' | 'status' | 'detail' | 'target'>;
 
 async function reachOne(snap: TenantSnapshot, mac: string, seen: Device | undefined, method: ReachMethod, notifier: SipNotifier | undefined, opts: ResyncRunOptions): Promise<OneResult> {
   const registered = snap.devicesByMac.get(mac);
-  const setting = (name: string) => snap.settingFor(name, registered, seen?.model ?? undefined);
+  const setting = (name: string) => snap.settingFor(name, registered, seen?.model ?? undefined, mac);
   let plan: PlannedNotify | PlannedPush | { problem: string };
   try {
     plan = method === 'notify' ? planNotify(mac, seen?.lastIp ?? null, setting) : planPush(mac, seen?.lastIp ?? null, setting);

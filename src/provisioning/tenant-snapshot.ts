@@ -18,6 +18,8 @@ export class TenantSnapshot {
   readonly tenant: Tenant;
   readonly revision: number;
   readonly devicesByMac = new Map<string, Device>();
+  /** Site of each device only seen on the wire that its address placed in one. */
+  private readonly placedSites = new Map<string, number>();
   readonly modelsByName = new Map<string, ModelPolicy>();
   readonly filesByPath = new Map<string, StoredFile>();
   readonly renders = new Map<string, Rendered>();
@@ -38,6 +40,7 @@ export class TenantSnapshot {
     this.tenant = data.tenant;
     this.revision = data.tenant.revision;
     for (const d of data.devices) if (d.registered) this.devicesByMac.set(d.mac, d);
+    for (const p of data.placed) this.placedSites.set(p.mac, p.siteId);
     for (const m of data.models) this.modelsByName.set(m.model, m);
     for (const f of data.files) this.filesByPath.set(f.path, f);
     for (const s of data.sites) {
@@ -89,8 +92,8 @@ export class TenantSnapshot {
   }
 
   /** One parameter as the most specific layer that sets it, without resolving the rest. */
-  settingFor(name: string, device: Device | undefined, model: string | undefined): string | undefined {
-    const layers = this.layersFor(device, model);
+  settingFor(name: string, device: Device | undefined, model: string | undefined, mac?: string): string | undefined {
+    const layers = this.layersFor(device, model, mac);
     for (let i = layers.length - 1; i >= 0; i--) {
       const v = layers[i]!.params[name];
       if (v !== undefined) return v;
@@ -105,9 +108,10 @@ export class TenantSnapshot {
 
   /**
    * The policy layers for a device, least specific first. `device` is undefined for a phone the
-   * tenant serves without registration; `model` is the UA spelling (`VVX_500`) when known.
+   * tenant serves without registration; `model` is the UA spelling (`VVX_500`) when known; `mac`
+   * finds the site an unregistered device's address placed it in.
    */
-  layersFor(device: Device | undefined, model: string | undefined): PolicyLayer[] {
+  layersFor(device: Device | undefined, model: string | undefined, mac?: string): PolicyLayer[] {
     const t = this.tenant;
     const layers: PolicyLayer[] = [
       { kind: 'defaults', ref: 'built-in', params: BUILT_IN_DEFAULTS },
@@ -115,8 +119,9 @@ export class TenantSnapshot {
     ];
     const mp = model ? this.modelsByName.get(model) : undefined;
     if (mp) layers.push({ kind: 'model', ref: mp.model, params: this.paramsOf('model', mp.id) });
-    if (device?.siteId != null) {
-      layers.push({ kind: 'site', ref: this.siteSlugs.get(device.siteId) ?? String(device.siteId), params: this.paramsOf('site', device.siteId) });
+    const siteId = device ? device.siteId : mac !== undefined ? this.placedSites.get(mac) : undefined;
+    if (siteId != null) {
+      layers.push({ kind: 'site', ref: this.siteSlugs.get(siteId) ?? String(siteId), params: this.paramsOf('site', siteId) });
     }
     if (device?.groupId != null) {
       layers.push({ kind: 'group', ref: this.groupSlugs.get(device.groupId) ?? String(device.groupId), params: this.paramsOf('group', device.groupId) });

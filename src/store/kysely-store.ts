@@ -913,6 +913,13 @@ export class KyselyStore implements Store {
       const groups = await trx.selectFrom('device_groups').selectAll().where('tenant_id', '=', tenantId).execute();
       const models = await trx.selectFrom('model_policies').selectAll().where('tenant_id', '=', tenantId).execute();
       const devices = await trx.selectFrom('devices').selectAll().where('tenant_id', '=', tenantId).where('registered', '=', 1).execute();
+      const placed = await trx
+        .selectFrom('devices')
+        .select(['mac', 'site_id'])
+        .where('tenant_id', '=', tenantId)
+        .where('registered', '=', 0)
+        .where('site_id', 'is not', null)
+        .execute();
       const parameters = await trx.selectFrom('parameters').select(['scope', 'scope_id', 'name', 'value']).where('tenant_id', '=', tenantId).execute();
       const files = await trx.selectFrom('files').selectAll().where('tenant_id', '=', tenantId).execute();
       const firmware = await firmwareOf(trx, [tenantId, GLOBAL_LIBRARY]);
@@ -923,6 +930,7 @@ export class KyselyStore implements Store {
         groups: groups.map(toSite).sort((a, b) => compare(a.slug, b.slug)),
         models: models.map(toModel).sort((a, b) => compare(a.model, b.model)),
         devices: devices.map(toDevice).sort((a, b) => compare(a.mac, b.mac)),
+        placed: placed.map((d) => ({ mac: d.mac, siteId: Number(d.site_id) })).sort((a, b) => compare(a.mac, b.mac)),
         parameters: sortParameters(parameters.map(toParameter)),
         files: files.map(toFile).sort((a, b) => compare(a.path, b.path)),
         firmware,

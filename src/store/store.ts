@@ -430,6 +430,8 @@ export interface TenantPolicyData {
   models: ModelPolicy[];
   /** Registered devices only: unregistered ones have no policy of their own. */
   devices: Device[];
+  /** Devices only seen on the wire that were placed in a site by their address: they get that site's layer. */
+  placed: { mac: string; siteId: number }[];
   parameters: ParameterRow[];
   files: StoredFile[];
   /** The tenant's own firmware releases, then the global library's (tenantId null), each by version. */
