@@ -1,4 +1,6 @@
+import { DomainError } from '../domain/domain-error.js';
 import { requireMac } from '../domain/mac.js';
+import { parseLensSubnets } from '../domain/site-subnets.js';
 import { normalizeModel } from '../domain/models.js';
 import type { Device, DeviceGroup, DeviceInput, ModelPolicy, Site, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
@@ -12,12 +14,31 @@ export async function addSite(ctx: AdminContext, t: Tenant, slug: string, name?:
   return ctx.store.createSite(t.id, validateSlug('site', slug), name ?? slug);
 }
 
-/** Changes a site's name or its TFTP allow-list (`[]` lifts it). */
-export async function updateSite(ctx: AdminContext, t: Tenant, slug: string, s: { name?: string; tftpSubnets?: string[] }): Promise<Site> {
+export interface SiteSettings {
+  name?: string;
+  tftpSubnets?: string[];
+  description?: string;
+  location?: string;
+  /** Poly Lens JSON (`{"public-subnet-list":[…]}`): devices whose address falls in them join the site. */
+  subnetsJson?: string;
+}
+
+/** Changes a site's name, TFTP allow-list (`[]` lifts it), description, location or subnets. */
+export async function updateSite(ctx: AdminContext, t: Tenant, slug: string, s: SiteSettings): Promise<Site> {
   const site = await requireSite(ctx, t, slug);
+  let subnets;
+  try {
+    subnets = s.subnetsJson !== undefined ? parseLensSubnets(s.subnetsJson) : undefined;
+  } catch (err) {
+    if (err instanceof DomainError) throw new AdminError(`site "${slug}": ${err.message}`);
+    throw err;
+  }
   return ctx.store.updateSite(t.id, site.id, {
     ...(s.name !== undefined ? { name: s.name } : {}),
     ...(s.tftpSubnets !== undefined ? { tftpSubnets: tftpSubnetList(s.tftpSubnets) } : {}),
+    ...(s.description !== undefined ? { description: s.description } : {}),
+    ...(s.location !== undefined ? { location: s.location } : {}),
+    ...(subnets !== undefined ? { subnets } : {}),
   });
 }
 

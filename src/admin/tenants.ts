@@ -37,6 +37,8 @@ export interface TenantSettings {
   tftpSubnets?: string[];
   tftpSecrets?: boolean;
   factoryLogin?: boolean;
+  /** Move a device to another site when its address moves into that site's subnets. */
+  rehomeDevices?: boolean;
 }
 
 /** At most this many TFTP subnets per tenant or site. */
@@ -125,6 +127,7 @@ async function toPatch(s: TenantSettings): Promise<TenantPatch> {
   if (s.tftpSubnets !== undefined) patch.tftpSubnets = tftpSubnetList(s.tftpSubnets);
   if (s.tftpSecrets !== undefined) patch.tftpSecrets = s.tftpSecrets;
   if (s.factoryLogin !== undefined) patch.factoryLogin = s.factoryLogin;
+  if (s.rehomeDevices !== undefined) patch.rehomeDevices = s.rehomeDevices;
   return patch;
 }
 
@@ -157,6 +160,7 @@ export async function addTenant(ctx: AdminContext, slug: string, s: TenantSettin
     ...(patch.tftpSubnets !== undefined ? { tftpSubnets: patch.tftpSubnets } : {}),
     ...(patch.tftpSecrets !== undefined ? { tftpSecrets: patch.tftpSecrets } : {}),
     ...(patch.factoryLogin !== undefined ? { factoryLogin: patch.factoryLogin } : {}),
+    ...(patch.rehomeDevices !== undefined ? { rehomeDevices: patch.rehomeDevices } : {}),
   });
   return { tenant, password };
 }

@@ -60,6 +60,7 @@ function tenantSettings(o: Opts): TenantSettings {
   if (o.tftpSubnets !== undefined) s.tftpSubnets = list(o.tftpSubnets as string);
   if (o.tftpSecrets !== undefined) s.tftpSecrets = o.tftpSecrets as boolean;
   if (o.factoryLogin !== undefined) s.factoryLogin = o.factoryLogin as boolean;
+  if (o.rehomeDevices !== undefined) s.rehomeDevices = o.rehomeDevices as boolean;
   return s;
 }
 
@@ -84,7 +85,9 @@ function tenantOptions(c: Command): Command {
     .option('--tftp-secrets', 'let files holding passwords (SIP, admin, provisioning) go out over TFTP, unencrypted')
     .option('--no-tftp-secrets', 'refuse files holding passwords over TFTP, logging each refusal (default)')
     .option('--factory-login', "accept the phones' factory login PlcmSpIp/PlcmSpIp (FTP's default) for this tenant")
-    .option('--no-factory-login', 'refuse the factory login (default)');
+    .option('--no-factory-login', 'refuse the factory login (default)')
+    .option('--rehome-devices', "move a device to another site when its address moves into that site's subnets")
+    .option('--no-rehome-devices', 'a device stays in the site its first address placed it in (default)');
 }
 
 function printTenant(t: Tenant): void {
@@ -108,6 +111,7 @@ function printTenant(t: Tenant): void {
       ['TFTP subnets', t.tftpSubnets.join(', ')],
       ['secrets over TFTP', t.tftpSecrets ? 'allowed' : 'refused'],
       ['factory login (PlcmSpIp)', t.factoryLogin ? 'accepted' : 'refused'],
+      ['re-home devices by address', t.rehomeDevices ? 'yes' : 'no (a device stays in the site its first address placed it in)'],
       ['revision', t.revision],
     ],
   );
@@ -173,7 +177,7 @@ export function registerAdminCommands(program: Command): void {
     tenantOption(c.command('list').description(`list ${kind}s`)).action(async (_o, cmd: Command) =>
       withTenant(cmd, async (ctx, t) => {
         if (kind === 'group') return printTable(['group', 'name'], (await ctx.store.listGroups(t.id)).map((r) => [r.slug, r.name]));
-        printTable(['site', 'name', 'TFTP subnets'], (await ctx.store.listSites(t.id)).map((r) => [r.slug, r.name, r.tftpSubnets.join(',')]));
+        printTable(['site', 'name', 'subnets', 'TFTP subnets'], (await ctx.store.listSites(t.id)).map((r) => [r.slug, r.name, r.subnets.map((n) => n.public).join(','), r.tftpSubnets.join(',')]));
       }),
     );
     tenantOption(c.command('remove <slug>').description(`delete a ${kind}; its devices stay, without it`)).action(async (slug: string, _o, cmd: Command) =>
@@ -189,16 +193,23 @@ export function registerAdminCommands(program: Command): void {
     program
       .commands.find((c) => c.name() === 'site')!
       .command('set <slug>')
-      .description("change a site's name or the subnets its devices may use TFTP from")
+      .description("change a site's name, description, location, subnets (devices whose address falls in them join the site) or TFTP subnets")
       .option('--name <text>', 'display name')
+      .option('--description <text>', 'description (Poly Lens: description)')
+      .option('--location <text>', 'location (Poly Lens: location_name)')
+      .option('--subnets <json>', 'Poly Lens subnets JSON, e.g. \'{"public-subnet-list":[{"mask-length":24,"ip-address":"203.0.113.0","private-subnet-list":[]}]}\' ("[]" clears)')
       .option('--tftp-subnets <list>', 'comma-separated subnets; devices of the site are refused TFTP from anywhere else ("" lifts the limit)'),
   ).action(async (slug: string, _o, cmd: Command) =>
     withTenant(cmd, async (ctx, t, o) => {
       const site = await updateSite(ctx, t, slug, {
         ...(o.name !== undefined ? { name: o.name as string } : {}),
+        ...(o.description !== undefined ? { description: o.description as string } : {}),
+        ...(o.location !== undefined ? { location: o.location as string } : {}),
+        ...(o.subnets !== undefined ? { subnetsJson: o.subnets as string } : {}),
         ...(o.tftpSubnets !== undefined ? { tftpSubnets: list(o.tftpSubnets as string) } : {}),
       });
-      process.stdout.write(`site "${site.slug}": TFTP subnets ${site.tftpSubnets.join(', ') || '(no limit beyond the tenant\'s)'}\n`);
+      const nets = site.subnets.map((n) => (n.private.length ? `${n.public} (${n.private.join(', ')})` : n.public)).join(', ');
+      process.stdout.write(`site "${site.slug}": subnets ${nets || '(none)'}; TFTP subnets ${site.tftpSubnets.join(', ') || '(no limit beyond the tenant\'s)'}\n`);
     }),
   );
 
