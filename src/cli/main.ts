@@ -13,6 +13,7 @@ import { registerRolloutCommands } from './rollout-commands.js';
 import { registerResyncCommands } from './resync-commands.js';
 import { registerReachSettingsCommands } from './reach-settings-commands.js';
 import { registerDhcpCommands } from './dhcp-commands.js';
+import { registerImportCommands } from './import-commands.js';
 import { serve } from './serve.js';
 
 const program = new Command();
@@ -75,6 +76,7 @@ registerRolloutCommands(program);
 registerResyncCommands(program);
 registerReachSettingsCommands(program);
 registerDhcpCommands(program);
+registerImportCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof AdminError || err instanceof DomainError || err instanceof ConflictError || err instanceof NotFoundError || err instanceof ConfigError) {
