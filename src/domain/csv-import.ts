@@ -5,6 +5,7 @@ import { isServerOnlyParameter } from './firmware-policy.js';
 import { modelFromLens } from './lens-models.js';
 import { requireMac } from './mac.js';
 import { lookupParameter } from './parameter-catalog.js';
+import { checkParameter } from './parameter-check.js';
 import { validateParameterName, validateParameterValue } from './parameter.js';
 import { quoteInput } from './quote-input.js';
 import { parseLensSubnets, type SiteSubnet } from './site-subnets.js';
@@ -432,7 +433,11 @@ class RowReader {
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
         this.error(i, err.message);
+        continue;
       }
+      // The same type check as `param set`; names were checked once, at the header.
+      const problem = this.force ? null : checkParameter(name, value);
+      if (problem?.kind === 'bad-value') this.error(i, `${problem.message} (--force imports it anyway)`);
     }
     let row: ImportRow | undefined;
     switch (this.header.kind) {

@@ -120,6 +120,17 @@ describe('readImportCsv: columns', () => {
 });
 
 describe('readImportCsv: devices', () => {
+  it('checks parameter values by type like param set, at their cell, unless forced', () => {
+    const csv = lines('mac_address,prov.polling.enabled,prov.polling.mode', '0004f2000001,yes,abs', '0004f2000002,1,sometimes');
+    const r = readImportCsv(csv);
+    assert.equal(r.errors.length, 2, errorsOf(r).join('\n'));
+    assert.match(errorsOf(r)[0]!, /^2:2: .*prov\.polling\.enabled.*--force imports it anyway/);
+    assert.match(errorsOf(r)[1]!, /^3:3: .*prov\.polling\.mode/);
+    const forced = readImportCsv(csv, { force: true });
+    assert.deepEqual(forced.errors, []);
+    assert.equal(devices(forced)[0]!.parameters['prov.polling.enabled'], 'yes');
+  });
+
   it('refuses a bad MAC and a MAC given twice, naming both lines', () => {
     const r = readImportCsv(lines('label,mac_address', 'a,0004f2000001', 'b,000000000000', 'c,00-04-F2-00-00-01'));
     assert.deepEqual(errorsOf(r), [
