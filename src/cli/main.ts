@@ -14,6 +14,7 @@ import { registerResyncCommands } from './resync-commands.js';
 import { registerReachSettingsCommands } from './reach-settings-commands.js';
 import { registerDhcpCommands } from './dhcp-commands.js';
 import { registerImportCommands } from './import-commands.js';
+import { registerUserCommands } from './user-commands.js';
 import { serve } from './serve.js';
 
 const program = new Command();
@@ -77,6 +78,7 @@ registerResyncCommands(program);
 registerReachSettingsCommands(program);
 registerDhcpCommands(program);
 registerImportCommands(program);
+registerUserCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof AdminError || err instanceof DomainError || err instanceof ConflictError || err instanceof NotFoundError || err instanceof ConfigError) {

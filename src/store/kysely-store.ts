@@ -13,13 +13,21 @@
 //   100,000-device import is a few hundred statements.
 // - Multi-query reads that must agree with each other (loadTenantPolicy, tenant + host names) run
 //   in a read-only repeatable-read transaction: one snapshot on both dialects.
+// - "At least one enabled super-admin remains" is checked with the super-admins locked (FOR UPDATE
+//   on PostgreSQL), so two concurrent demotions cannot both pass.
 
 import { sql } from 'kysely';
 import type { Insertable, Kysely, RawBuilder, Selectable, SqlBool, Transaction } from 'kysely';
+import { checkRoleScope, isRole } from '../domain/admin-roles.js';
+import { DomainError } from '../domain/domain-error.js';
 import { parseMac } from '../domain/mac.js';
 import { findSubnetOverlap, normaliseSiteSubnets, SiteLocator } from '../domain/site-subnets.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import type {
+  AdminSessionsTable,
+  AdminUsersTable,
+  ApiTokensTable,
+  AuditLogTable,
   Database,
   Dialect,
   DevicesTable,
@@ -38,6 +46,17 @@ import type {
   TenantsTable,
 } from './schema.js';
 import type {
+  AdminSession,
+  AdminUser,
+  AdminUserPatch,
+  ApiToken,
+  AuditEntry,
+  AuditQuery,
+  NewAdminSession,
+  NewAdminUser,
+  NewApiToken,
+  NewAuditEntry,
+  Role,
   Device,
   DeviceGroup,
   DeviceInput,
@@ -352,6 +371,11 @@ export class KyselyStore implements Store {
       for (const table of ['parameters', 'files', 'devices', 'model_policies', 'sites', 'device_groups', 'tenant_hostnames'] as const) {
         await trx.deleteFrom(table).where('tenant_id', '=', id).execute();
       }
+      // Its administrators go with it; audit entries stay (they refer to nothing).
+      const users = trx.selectFrom('admin_users').select('id').where('tenant_id', '=', id);
+      await trx.deleteFrom('admin_sessions').where('user_id', 'in', users).execute();
+      await trx.deleteFrom('api_tokens').where('user_id', 'in', users).execute();
+      await trx.deleteFrom('admin_users').where('tenant_id', '=', id).execute();
       const res = await trx.deleteFrom('tenants').where('id', '=', id).executeTakeFirst();
       if (!res.numDeletedRows) throw new NotFoundError(`tenant ${id} does not exist`);
     });
@@ -1261,6 +1285,295 @@ export class KyselyStore implements Store {
       if (!row) throw new NotFoundError(`reach job ${jobId} does not exist in ${await tenantLabel(trx, tenantId)}`);
       return toReachJob(row, (await reachJobCounts(trx, tenantId, row.id)).get(Number(row.id)) ?? noReachCounts());
     });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Administrators, API tokens, sessions, the audit log and login failures. Nothing here bumps a
+  // revision: phones are served the same.
+
+  async createAdminUser(user: NewAdminUser): Promise<AdminUser> {
+    const v = checkAdminUser(user.username, user);
+    if (typeof user.passwordHash !== 'string' || !user.passwordHash) throw new TypeError(`admin user "${v.username}": no password hash`);
+    return this.write(async (trx) => {
+      const hit = await adminUserNamed(trx, v.username);
+      if (hit) throw new ConflictError(`user "${hit.username}" already exists`);
+      if (v.tenantId !== null) await requireTenantRow(trx, v.tenantId);
+      const row = await trx
+        .insertInto('admin_users')
+        .values({
+          username: v.username,
+          password_hash: user.passwordHash,
+          role: v.role,
+          tenant_id: v.tenantId,
+          created_at: new Date().toISOString(),
+          disabled: user.disabled ? 1 : 0,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toAdminUser(row);
+    });
+  }
+
+  async getAdminUser(id: number): Promise<AdminUser | undefined> {
+    const row = await this.db.selectFrom('admin_users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toAdminUser(row) : undefined;
+  }
+
+  async getAdminUserByName(username: string): Promise<AdminUser | undefined> {
+    const row = await adminUserNamed(this.db, username);
+    return row ? toAdminUser(row) : undefined;
+  }
+
+  async listAdminUsers(filter: { tenantId?: number } = {}): Promise<AdminUser[]> {
+    const rows = await this.db
+      .selectFrom('admin_users')
+      .selectAll()
+      .$if(filter.tenantId !== undefined, (q) => q.where('tenant_id', '=', filter.tenantId!))
+      .execute();
+    return rows.map(toAdminUser).sort((a, b) => compare(a.username.toLowerCase(), b.username.toLowerCase()));
+  }
+
+  async updateAdminUser(id: number, patch: AdminUserPatch): Promise<AdminUser> {
+    if (patch.passwordHash !== undefined && (typeof patch.passwordHash !== 'string' || !patch.passwordHash)) throw new TypeError(`admin user ${id}: empty password hash`);
+    return this.write(async (trx) => {
+      const current = await trx.selectFrom('admin_users').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!current) throw new NotFoundError(`admin user ${id} does not exist`);
+      const next = checkAdminUser(current.username, {
+        role: patch.role ?? (current.role as Role),
+        tenantId: patch.tenantId !== undefined ? patch.tenantId : current.tenant_id === null ? null : Number(current.tenant_id),
+      });
+      const disabled = patch.disabled ?? Number(current.disabled) === 1;
+      if (isActiveSuperAdmin(current.role, current.disabled) && !(next.role === 'super-admin' && !disabled)) {
+        await this.checkAnotherSuperAdmin(trx, current);
+      }
+      if (next.tenantId !== null && next.tenantId !== current.tenant_id) await requireTenantRow(trx, next.tenantId);
+      const row = await trx
+        .updateTable('admin_users')
+        .set({
+          role: next.role,
+          tenant_id: next.tenantId,
+          disabled: disabled ? 1 : 0,
+          ...defined({ password_hash: patch.passwordHash }),
+        })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      // A new password or disabling ends every console login of the user.
+      if (patch.passwordHash !== undefined || (disabled && Number(current.disabled) !== 1)) {
+        await trx.deleteFrom('admin_sessions').where('user_id', '=', id).execute();
+      }
+      return toAdminUser(row);
+    });
+  }
+
+  async deleteAdminUser(id: number): Promise<boolean> {
+    return this.write(async (trx) => {
+      const current = await trx.selectFrom('admin_users').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!current) return false;
+      if (isActiveSuperAdmin(current.role, current.disabled)) await this.checkAnotherSuperAdmin(trx, current);
+      // The foreign keys cascade too; explicit, as in deleteTenant.
+      await trx.deleteFrom('admin_sessions').where('user_id', '=', id).execute();
+      await trx.deleteFrom('api_tokens').where('user_id', '=', id).execute();
+      await trx.deleteFrom('admin_users').where('id', '=', id).execute();
+      return true;
+    });
+  }
+
+  /**
+   * ConflictError unless an enabled super-admin other than `user` remains. On PostgreSQL the
+   * enabled super-admins are locked first, so two transactions that each demote a different one
+   * cannot both see the other remain (SQLite's write transactions are serialized already).
+   */
+  private async checkAnotherSuperAdmin(trx: Tx, user: Selectable<AdminUsersTable>): Promise<void> {
+    const others = await trx
+      .selectFrom('admin_users')
+      .select('id')
+      .where('role', '=', 'super-admin')
+      .where('disabled', '=', 0)
+      .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+      .execute();
+    if (!others.some((o) => Number(o.id) !== Number(user.id))) {
+      throw new ConflictError(`user "${user.username}" is the last enabled super-admin: add (or enable) another super-admin first`);
+    }
+  }
+
+  async createApiToken(token: NewApiToken): Promise<ApiToken> {
+    const what = `API token "${String(token.name)}"`;
+    if (typeof token.name !== 'string' || !token.name) throw new TypeError('API token: no name');
+    if (typeof token.tokenHash !== 'string' || !/^[0-9a-f]{64}$/.test(token.tokenHash)) throw new TypeError(`${what}: the hash must be SHA-256 in lower-case hex`);
+    if (typeof token.prefix !== 'string' || !token.prefix) throw new TypeError(`${what}: no prefix`);
+    const expiresAt = token.expiresAt === null || token.expiresAt === undefined ? null : isoTime(`${what}: expiresAt`, token.expiresAt);
+    return this.write(async (trx) => {
+      const user = await trx.selectFrom('admin_users').select('id').where('id', '=', token.userId).executeTakeFirst();
+      if (!user) throw new NotFoundError(`${what}: admin user ${token.userId} does not exist`);
+      const row = await trx
+        .insertInto('api_tokens')
+        .values({
+          user_id: token.userId,
+          name: token.name,
+          token_hash: token.tokenHash,
+          prefix: token.prefix,
+          created_at: new Date().toISOString(),
+          last_used_at: null,
+          revoked_at: null,
+          expires_at: expiresAt,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toApiToken(row);
+    });
+  }
+
+  async getApiToken(id: number): Promise<ApiToken | undefined> {
+    const row = await this.db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toApiToken(row) : undefined;
+  }
+
+  async findApiTokenByHash(tokenHash: string): Promise<{ token: ApiToken; user: AdminUser } | undefined> {
+    const row = await this.db
+      .selectFrom('api_tokens as t')
+      .innerJoin('admin_users as u', 'u.id', 't.user_id')
+      .selectAll('t')
+      .select(USER_COLUMNS)
+      .where('t.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return row ? { token: toApiToken(row), user: userOfJoin(row) } : undefined;
+  }
+
+  async touchApiToken(id: number, at: string): Promise<void> {
+    const time = isoTime('touchApiToken', at);
+    await this.write((trx) =>
+      trx
+        .updateTable('api_tokens')
+        .set({ last_used_at: time })
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', time)]))
+        .execute(),
+    );
+  }
+
+  async revokeApiToken(id: number, at: string): Promise<ApiToken | undefined> {
+    const time = isoTime('revokeApiToken', at);
+    return this.write(async (trx) => {
+      await trx.updateTable('api_tokens').set({ revoked_at: time }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+      const row = await trx.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toApiToken(row) : undefined;
+    });
+  }
+
+  async listApiTokens(userId: number): Promise<ApiToken[]> {
+    const rows = await this.db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('id').execute();
+    return rows.map(toApiToken);
+  }
+
+  async createSession(session: NewAdminSession): Promise<AdminSession> {
+    if (typeof session.id !== 'string' || !/^[0-9a-f]{64}$/.test(session.id)) throw new TypeError('admin session: the id must be SHA-256 in lower-case hex');
+    if (typeof session.csrfToken !== 'string' || !session.csrfToken) throw new TypeError('admin session: no CSRF token');
+    const createdAt = isoTime('admin session: createdAt', session.createdAt);
+    const expiresAt = isoTime('admin session: expiresAt', session.expiresAt);
+    return this.write(async (trx) => {
+      const user = await trx.selectFrom('admin_users').select('id').where('id', '=', session.userId).executeTakeFirst();
+      if (!user) throw new NotFoundError(`admin session: admin user ${session.userId} does not exist`);
+      const row = await trx
+        .insertInto('admin_sessions')
+        .values({ id: session.id, user_id: session.userId, csrf_token: session.csrfToken, created_at: createdAt, expires_at: expiresAt, last_seen_at: createdAt })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toAdminSession(row);
+    });
+  }
+
+  async findSession(id: string): Promise<{ session: AdminSession; user: AdminUser } | undefined> {
+    const row = await this.db
+      .selectFrom('admin_sessions as s')
+      .innerJoin('admin_users as u', 'u.id', 's.user_id')
+      .selectAll('s')
+      .select(USER_COLUMNS)
+      .where('s.id', '=', id)
+      .executeTakeFirst();
+    return row ? { session: toAdminSession(row), user: userOfJoin(row) } : undefined;
+  }
+
+  async touchSession(id: string, at: string): Promise<void> {
+    const time = isoTime('touchSession', at);
+    await this.write((trx) => trx.updateTable('admin_sessions').set({ last_seen_at: time }).where('id', '=', id).where('last_seen_at', '<', time).execute());
+  }
+
+  async deleteSession(id: string): Promise<boolean> {
+    const res = await this.write((trx) => trx.deleteFrom('admin_sessions').where('id', '=', id).executeTakeFirst());
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async deleteUserSessions(userId: number): Promise<number> {
+    const res = await this.write((trx) => trx.deleteFrom('admin_sessions').where('user_id', '=', userId).executeTakeFirst());
+    return Number(res.numDeletedRows);
+  }
+
+  async pruneSessions(now: string, idleSince: string): Promise<number> {
+    const end = isoTime('pruneSessions: now', now);
+    const idle = isoTime('pruneSessions: idleSince', idleSince);
+    const res = await this.write((trx) =>
+      trx
+        .deleteFrom('admin_sessions')
+        .where((eb) => eb.or([eb('expires_at', '<=', end), eb('last_seen_at', '<', idle)]))
+        .executeTakeFirst(),
+    );
+    return Number(res.numDeletedRows);
+  }
+
+  async appendAudit(entries: NewAuditEntry[]): Promise<void> {
+    const rows = entries.map(checkAuditEntry);
+    if (!rows.length) return;
+    await this.write(async (trx) => {
+      // One row per statement on large batches would be slow; chunks keep ids in the given order.
+      for (const chunk of chunks(rows, INSERT_CHUNK)) await trx.insertInto('audit_log').values(chunk).execute();
+    });
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    const { limit, before, tenantId } = query;
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new TypeError(`audit log: bad limit ${String(limit)}: expected a whole number of entries, 0 or more`);
+    if (before !== undefined && (!Number.isSafeInteger(before) || before <= 0)) throw new TypeError(`audit log: bad cursor ${String(before)}: expected the id of an entry`);
+    if (tenantId !== undefined && tenantId !== null && !Number.isSafeInteger(tenantId)) throw new TypeError(`audit log: bad tenant id ${String(tenantId)}`);
+    if (limit === 0) return [];
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .$if(tenantId === null, (q) => q.where('tenant_id', 'is', null))
+      .$if(typeof tenantId === 'number', (q) => q.where('tenant_id', '=', tenantId!))
+      .$if(before !== undefined, (q) => q.where('id', '<', before!))
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toAuditEntry);
+  }
+
+  async recordLoginFailure(keys: string[], at: string, forgetBefore?: string): Promise<void> {
+    const time = isoTime('recordLoginFailure: at', at);
+    const forget = forgetBefore === undefined ? undefined : isoTime('recordLoginFailure: forgetBefore', forgetBefore);
+    for (const key of keys) if (typeof key !== 'string' || !key) throw new TypeError('recordLoginFailure: every key must be a non-empty string');
+    await this.write(async (trx) => {
+      if (forget !== undefined) await trx.deleteFrom('login_failures').where('at', '<', forget).execute();
+      if (keys.length) await trx.insertInto('login_failures').values(keys.map((key) => ({ key, at: time }))).execute();
+    });
+  }
+
+  async recentLoginFailures(key: string, since: string, limit: number): Promise<string[]> {
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new TypeError(`recentLoginFailures: bad limit ${String(limit)}`);
+    if (limit === 0) return [];
+    const rows = await this.db
+      .selectFrom('login_failures')
+      .select('at')
+      .where('key', '=', key)
+      .where('at', '>=', isoTime('recentLoginFailures: since', since))
+      .orderBy('at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.at);
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    await this.write((trx) => trx.deleteFrom('login_failures').where('key', '=', key).execute());
   }
 }
 
@@ -2425,4 +2738,140 @@ function parseStringRecord(json: string): Record<string, string> {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
   return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string')) as Record<string, string>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Administrators
+
+/** The user columns of a join with admin_users as `u`, renamed where they would clash. */
+const USER_COLUMNS = ['u.username', 'u.password_hash', 'u.role', 'u.tenant_id', 'u.created_at as user_created_at', 'u.disabled'] as const;
+
+type UserJoinRow = { user_id: number; username: string; password_hash: string; role: string; tenant_id: number | null; user_created_at: string; disabled: number };
+
+function userOfJoin(r: UserJoinRow): AdminUser {
+  return toAdminUser({ id: r.user_id, username: r.username, password_hash: r.password_hash, role: r.role, tenant_id: r.tenant_id, created_at: r.user_created_at, disabled: r.disabled });
+}
+
+/** The user of that name whatever its case: lower() on both sides, so each dialect folds alike (the index is on lower(username)). */
+function adminUserNamed(db: Tx | Db, username: string): Promise<Selectable<AdminUsersTable> | undefined> {
+  return db
+    .selectFrom('admin_users')
+    .selectAll()
+    .where(sql<SqlBool>`lower(username) = lower(${username})`)
+    .executeTakeFirst();
+}
+
+function isActiveSuperAdmin(role: string, disabled: number): boolean {
+  return role === 'super-admin' && Number(disabled) !== 1;
+}
+
+/** Role and tenant of a user, checked together. TypeError for an empty name, an unknown role, a role and tenant that do not go together, or a bad tenant id. */
+function checkAdminUser(username: unknown, v: { role: unknown; tenantId: unknown }): { username: string; role: Role; tenantId: number | null } {
+  if (typeof username !== 'string' || !username) throw new TypeError('admin user: no user name');
+  const what = `admin user "${username}"`;
+  if (!isRole(v.role)) throw new TypeError(`${what}: unknown role ${JSON.stringify(v.role)}`);
+  const tenantId = v.tenantId ?? null;
+  if (tenantId !== null && (typeof tenantId !== 'number' || !Number.isSafeInteger(tenantId) || tenantId <= 0)) throw new TypeError(`${what}: bad tenant id ${String(tenantId)}`);
+  try {
+    checkRoleScope(v.role, tenantId);
+  } catch (err) {
+    if (err instanceof DomainError) throw new TypeError(`${what}: ${err.message}`);
+    throw err;
+  }
+  return { username, role: v.role, tenantId };
+}
+
+async function requireTenantRow(trx: Tx, tenantId: number): Promise<void> {
+  const row = await trx.selectFrom('tenants').select('id').where('id', '=', tenantId).executeTakeFirst();
+  if (!row) throw new NotFoundError(`tenant ${tenantId} does not exist`);
+}
+
+/**
+ * Checks an audit entry and returns its row. TypeError for: a bad time; an empty user name,
+ * action or target; a user or tenant id that is not null or a whole number; an address that is not
+ * null or a string; before or after values that JSON cannot hold (a cycle, a bigint).
+ */
+function checkAuditEntry(e: NewAuditEntry): Omit<Selectable<AuditLogTable>, 'id'> {
+  const what = `audit entry ${JSON.stringify(e?.action)}`;
+  for (const [field, value] of [['username', e.username], ['action', e.action], ['target', e.target]] as const) {
+    if (typeof value !== 'string' || !value) throw new TypeError(`${what}: ${field} must be a non-empty string`);
+  }
+  for (const [field, value] of [['userId', e.userId], ['tenantId', e.tenantId]] as const) {
+    if (value !== null && value !== undefined && !Number.isSafeInteger(value)) throw new TypeError(`${what}: bad ${field} ${String(value)}`);
+  }
+  if (e.ip !== null && e.ip !== undefined && typeof e.ip !== 'string') throw new TypeError(`${what}: the address must be a string or null`);
+  return {
+    at: isoTime(`${what}: at`, e.at),
+    user_id: e.userId ?? null,
+    username: e.username,
+    tenant_id: e.tenantId ?? null,
+    action: e.action,
+    target: e.target,
+    before_json: auditJson(what, 'before', e.before),
+    after_json: auditJson(what, 'after', e.after),
+    ip: e.ip ?? null,
+  };
+}
+
+function auditJson(what: string, field: string, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    throw new TypeError(`${what}: ${field} is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** The stored JSON, or the text itself should it not parse (never the case for rows appendAudit wrote). */
+function parseAuditJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function toAdminUser(r: Selectable<AdminUsersTable>): AdminUser {
+  return {
+    id: Number(r.id),
+    username: r.username,
+    passwordHash: r.password_hash,
+    role: r.role as Role,
+    tenantId: r.tenant_id === null ? null : Number(r.tenant_id),
+    createdAt: r.created_at,
+    disabled: Number(r.disabled) === 1,
+  };
+}
+
+function toApiToken(r: Selectable<ApiTokensTable>): ApiToken {
+  return {
+    id: Number(r.id),
+    userId: Number(r.user_id),
+    name: r.name,
+    prefix: r.prefix,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+    expiresAt: r.expires_at,
+  };
+}
+
+function toAdminSession(r: Selectable<AdminSessionsTable>): AdminSession {
+  return { id: r.id, userId: Number(r.user_id), csrfToken: r.csrf_token, createdAt: r.created_at, expiresAt: r.expires_at, lastSeenAt: r.last_seen_at };
+}
+
+function toAuditEntry(r: Selectable<AuditLogTable>): AuditEntry {
+  return {
+    id: Number(r.id),
+    at: r.at,
+    userId: r.user_id === null ? null : Number(r.user_id),
+    username: r.username,
+    tenantId: r.tenant_id === null ? null : Number(r.tenant_id),
+    action: r.action,
+    target: r.target,
+    before: parseAuditJson(r.before_json),
+    after: parseAuditJson(r.after_json),
+    ip: r.ip,
+  };
 }

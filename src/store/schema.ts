@@ -246,6 +246,71 @@ export interface ReachJobDevicesTable {
   outcome: string | null;
 }
 
+/** An administrator of the REST API and console (roles: domain/admin-roles.ts). */
+export interface AdminUsersTable {
+  id: Generated<number>;
+  /** As typed; unique whatever its case (index on lower(username)). */
+  username: string;
+  /** scrypt, as provisioning/credentials.ts writes it. */
+  password_hash: string;
+  /** 'super-admin' | 'tenant-admin' | 'read-only' */
+  role: string;
+  /** The one tenant the user works in, or null (super-admin, read-only over every tenant). */
+  tenant_id: number | null;
+  created_at: string;
+  /** 0 or 1. */
+  disabled: Generated<number>;
+}
+
+/** A bearer token for automation; only its SHA-256 is kept. */
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** SHA-256 hex of the whole token (`pp_…`). */
+  token_hash: string;
+  /** The token's first characters, for people to tell tokens apart. */
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  expires_at: string | null;
+}
+
+/** A console login; the cookie carries the secret, the id is its SHA-256 hex. */
+export interface AdminSessionsTable {
+  id: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: string;
+  /** Absolute end, whatever the activity. */
+  expires_at: string;
+  last_seen_at: string;
+}
+
+/** Who changed what, when. No foreign keys: entries outlive users and tenants. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  user_id: number | null;
+  username: string;
+  tenant_id: number | null;
+  /** e.g. 'parameter.set' */
+  action: string;
+  /** e.g. 'site hq' */
+  target: string;
+  before_json: string | null;
+  after_json: string | null;
+  ip: string | null;
+}
+
+/** One failed login under one rate-limit key (user name + address, or address alone). */
+export interface LoginFailuresTable {
+  id: Generated<number>;
+  key: string;
+  at: string;
+}
+
 export interface Database {
   revision: RevisionTable;
   tenants: TenantsTable;
@@ -265,6 +330,11 @@ export interface Database {
   reach_results: ReachResultsTable;
   reach_jobs: ReachJobsTable;
   reach_job_devices: ReachJobDevicesTable;
+  admin_users: AdminUsersTable;
+  api_tokens: ApiTokensTable;
+  admin_sessions: AdminSessionsTable;
+  audit_log: AuditLogTable;
+  login_failures: LoginFailuresTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -1,9 +1,10 @@
 // The one persistence interface. Everything above it (the provisioning core, the admin services, the
 // CLI) talks to this, never to Kysely or a driver, so SQLite and PostgreSQL stay interchangeable.
 
+import type { Role } from '../domain/admin-roles.js';
 import type { SiteSubnet } from '../domain/site-subnets.js';
 
-export type { SiteSubnet };
+export type { Role, SiteSubnet };
 
 export type UnknownDevicePolicy = 'serve' | 'refuse';
 
@@ -422,6 +423,111 @@ export interface NewReachJob {
   macs: string[];
 }
 
+/** An administrator of the REST API and console. */
+export interface AdminUser {
+  id: number;
+  /** As typed at creation; unique whatever its case, and looked up case-insensitively. */
+  username: string;
+  /** scrypt, as provisioning/credentials.ts hashPassword writes it. */
+  passwordHash: string;
+  role: Role;
+  /** The one tenant a tenant-admin or read-only user works in; null for a super-admin or an all-tenant reader. */
+  tenantId: number | null;
+  createdAt: string;
+  /** A disabled user cannot log in, and its sessions and tokens open nothing. */
+  disabled: boolean;
+}
+
+export interface NewAdminUser {
+  username: string;
+  passwordHash: string;
+  role: Role;
+  tenantId: number | null;
+  disabled?: boolean;
+}
+
+/** What updateAdminUser changes; undefined keeps. Role and tenant must go together after the change. */
+export interface AdminUserPatch {
+  passwordHash?: string;
+  role?: Role;
+  tenantId?: number | null;
+  disabled?: boolean;
+}
+
+/** A bearer token for automation. The token itself is shown once and never stored: only its SHA-256. */
+export interface ApiToken {
+  id: number;
+  userId: number;
+  /** What it is for, for people, e.g. "billing sync". */
+  name: string;
+  /** The token's first characters, to tell tokens apart in lists. */
+  prefix: string;
+  createdAt: string;
+  /** Updated at most about once a minute (see admin/admin-auth.ts). */
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  /** null: never expires. */
+  expiresAt: string | null;
+}
+
+export interface NewApiToken {
+  userId: number;
+  name: string;
+  /** SHA-256 hex of the whole token. */
+  tokenHash: string;
+  prefix: string;
+  expiresAt: string | null;
+}
+
+/** A console login. The cookie carries a random secret; the id is its SHA-256 hex. */
+export interface AdminSession {
+  id: string;
+  userId: number;
+  /** What the console must send back in a header on every change (double submit, compared in constant time). */
+  csrfToken: string;
+  createdAt: string;
+  /** Absolute end, whatever the activity. */
+  expiresAt: string;
+  /** Updated at most about once a minute; the idle timeout counts from it. */
+  lastSeenAt: string;
+}
+
+/** lastSeenAt starts at createdAt. */
+export type NewAdminSession = Omit<AdminSession, 'lastSeenAt'>;
+
+/** One change: who (a user, or "(cli)"/"(system)"), what, when, and the values before and after. */
+export interface AuditEntry {
+  /** Grows with every entry: the cursor of listAudit. */
+  id: number;
+  at: string;
+  /** null for the command line or the server itself; may name a user deleted since. */
+  userId: number | null;
+  /** Copied at the time, so it outlives the user. */
+  username: string;
+  /** The tenant changed, or null for what belongs to none (users, the global firmware library). */
+  tenantId: number | null;
+  /** Dotted verb, e.g. "parameter.set", "user.add". */
+  action: string;
+  /** What was changed, for people, e.g. "site hq", "user alice". */
+  target: string;
+  /** Any JSON value (secrets already masked by the caller), or null. */
+  before: unknown;
+  after: unknown;
+  /** The client's address, or null (command line). */
+  ip: string | null;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id'>;
+
+export interface AuditQuery {
+  /** undefined: every entry; null: only those of no tenant; a number: that tenant's. */
+  tenantId?: number | null;
+  /** At most this many entries, newest first. */
+  limit: number;
+  /** Only entries older than this id (the last id of the previous page). */
+  before?: number;
+}
+
 /** Everything the core needs to render any file of one tenant, read in one go. */
 export interface TenantPolicyData {
   tenant: Tenant;
@@ -451,7 +557,7 @@ export interface Store {
   updateTenant(id: number, patch: TenantPatch): Promise<Tenant>;
   getTenantBySlug(slug: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
-  /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows, firmware releases, rollouts, reach results and jobs). */
+  /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows, firmware releases, rollouts, reach results and jobs, its administrators with their tokens and sessions); audit entries stay. */
   deleteTenant(id: number): Promise<void>;
 
   /** ConflictError for a slug the tenant already has, or subnets overlapping another site's (the message names both sites). */
@@ -596,4 +702,71 @@ export interface Store {
    * interleave, and a throw commits nothing.
    */
   updatePhoneLog(tenantId: number, path: string, mac: string, write: (length: number, base: number) => Promise<PhoneLogWrite>): Promise<number>;
+
+  // Administrators, tokens, sessions, audit log, login failures. None of these bumps a revision:
+  // phones are served the same.
+
+  /**
+   * ConflictError for a user name that exists in any case (the message names it as stored);
+   * NotFoundError for an unknown tenant; TypeError for nonsense (an empty name or hash, an unknown
+   * role, a role and tenant that do not go together: see domain/admin-roles.ts checkRoleScope).
+   */
+  createAdminUser(user: NewAdminUser): Promise<AdminUser>;
+  getAdminUser(id: number): Promise<AdminUser | undefined>;
+  /** Case-insensitive. */
+  getAdminUserByName(username: string): Promise<AdminUser | undefined>;
+  /** Every user, or one tenant's, ordered by lower-case user name. */
+  listAdminUsers(filter?: { tenantId?: number }): Promise<AdminUser[]>;
+  /**
+   * Applies the patch. A new password or disabling deletes the user's sessions in the same
+   * transaction (logged-in consoles must log in again; tokens stay, but open nothing while the user
+   * is disabled). NotFoundError for an unknown user or tenant; TypeError for nonsense (as
+   * createAdminUser); ConflictError when it would leave no enabled super-admin.
+   */
+  updateAdminUser(id: number, patch: AdminUserPatch): Promise<AdminUser>;
+  /**
+   * Deletes the user, its tokens and sessions (its audit entries stay); false when there was no
+   * such user. ConflictError when it is the last enabled super-admin.
+   */
+  deleteAdminUser(id: number): Promise<boolean>;
+
+  /** NotFoundError for an unknown user; ConflictError for a hash already stored; TypeError for nonsense. */
+  createApiToken(token: NewApiToken): Promise<ApiToken>;
+  getApiToken(id: number): Promise<ApiToken | undefined>;
+  /** The token with that hash and its user, whatever their state (revoked, expired, disabled): the caller decides. */
+  findApiTokenByHash(tokenHash: string): Promise<{ token: ApiToken; user: AdminUser } | undefined>;
+  /** Moves lastUsedAt to `at`, never backwards. */
+  touchApiToken(id: number, at: string): Promise<void>;
+  /** Marks the token revoked at `at` (a second revocation keeps the first time); undefined for an unknown id. */
+  revokeApiToken(id: number, at: string): Promise<ApiToken | undefined>;
+  /** The user's tokens, revoked and expired ones too, by id. */
+  listApiTokens(userId: number): Promise<ApiToken[]>;
+
+  /** NotFoundError for an unknown user; ConflictError for an id already stored; TypeError for nonsense. */
+  createSession(session: NewAdminSession): Promise<AdminSession>;
+  /** The session with that id and its user, whatever their state (expired, disabled): the caller decides. */
+  findSession(id: string): Promise<{ session: AdminSession; user: AdminUser } | undefined>;
+  /** Moves lastSeenAt to `at`, never backwards. */
+  touchSession(id: string, at: string): Promise<void>;
+  /** false when there was no such session. */
+  deleteSession(id: string): Promise<boolean>;
+  /** Logs the user out everywhere; returns how many sessions there were. */
+  deleteUserSessions(userId: number): Promise<number>;
+  /** Deletes sessions whose absolute end is at or before `now`, or last seen before `idleSince`; returns how many. */
+  pruneSessions(now: string, idleSince: string): Promise<number>;
+
+  /** Appends entries in one transaction, in the order given (ids grow in that order). TypeError for nonsense; then nothing is written. */
+  appendAudit(entries: NewAuditEntry[]): Promise<void>;
+  /** Entries newest first (by id), filtered and paged as the query says. TypeError for a bad limit or cursor. */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+
+  /**
+   * Records one failed login under each key at `at`, and (in the same transaction) forgets every
+   * key's failures before `forgetBefore`, so the table holds one window's worth.
+   */
+  recordLoginFailure(keys: string[], at: string, forgetBefore?: string): Promise<void>;
+  /** The times of the key's newest failures at or after `since`, newest first, at most `limit`. */
+  recentLoginFailures(key: string, since: string, limit: number): Promise<string[]>;
+  /** Forgets the key's failures (after a successful login). */
+  clearLoginFailures(key: string): Promise<void>;
 }

@@ -16,7 +16,7 @@ import { InCodeMigrationProvider } from '../../src/store/migrations/index.js';
 import { DomainError } from '../../src/domain/domain-error.js';
 import { ConflictError, NotFoundError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { FirmwareImage, ImportPlan, NewFirmwareRelease, NewReachJob, NewRollout, NewTenant, ReachJob, ReachResult, Rollout, Sighting, Store, Tenant } from '../../src/store/store.js';
+import type { FirmwareImage, ImportPlan, NewAuditEntry, NewFirmwareRelease, NewReachJob, NewRollout, NewTenant, ReachJob, ReachResult, Rollout, Sighting, Store, Tenant } from '../../src/store/store.js';
 import { startThrowawayPostgres } from '../support/postgres.js';
 import type { ThrowawayPostgres } from '../support/postgres.js';
 
@@ -152,6 +152,13 @@ function reachResult(tenantId: number, mac: string, extra: Partial<ReachResult> 
 
 function reachJobInput(tenantId: number, macs: string[], extra: Partial<NewReachJob> = {}): NewReachJob {
   return { tenantId, method: 'notify', selector: {}, ratePerSecond: 2, jitter: 0.1, macs, ...extra };
+}
+
+/** Runs the changes one after the other, settling each like Promise.allSettled. */
+async function sequentially<T>(n: number, run: (i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+  const out: PromiseSettledResult<T>[] = [];
+  for (let i = 0; i < n; i++) out.push(await run(i).then((value) => ({ status: 'fulfilled' as const, value }), (reason: unknown) => ({ status: 'rejected' as const, reason })));
+  return out;
 }
 
 async function tenantRevision(store: Store, slug: string): Promise<number> {
@@ -2086,6 +2093,271 @@ for (const backend of [sqliteBackend, postgresBackend]) {
       assert.equal(t?.rehomeDevices, false);
       const site = await store.getSite(t!.id, 'hq');
       assert.deepEqual([site?.tftpSubnets, site?.description, site?.location, site?.subnets], [['10.0.0.0/8'], '', '', []]);
+    });
+
+    // -----------------------------------------------------------------------------------------
+    // Administrators, tokens, sessions, audit log, login failures
+
+    test('admin users: create, get by name in any case, list by name, update, delete; role and tenant must go together', async () => {
+      await fresh();
+      const acme = await store.createTenant(tenantInput('acme'));
+      const revision = await store.revision();
+      const root = await store.createAdminUser({ username: 'Root', passwordHash: 'scrypt$h1', role: 'super-admin', tenantId: null });
+      assert.equal(typeof root.id, 'number');
+      assert.deepEqual({ ...root, createdAt: '' }, { id: root.id, username: 'Root', passwordHash: 'scrypt$h1', role: 'super-admin', tenantId: null, createdAt: '', disabled: false });
+      assert.ok(!Number.isNaN(Date.parse(root.createdAt)));
+      const bob = await store.createAdminUser({ username: 'bob', passwordHash: 'scrypt$h2', role: 'tenant-admin', tenantId: acme.id });
+      const carol = await store.createAdminUser({ username: 'carol', passwordHash: 'scrypt$h3', role: 'read-only', tenantId: null, disabled: true });
+      assert.equal(carol.disabled, true);
+
+      assert.deepEqual(await store.getAdminUserByName('ROOT'), root);
+      assert.deepEqual(await store.getAdminUserByName('root'), root);
+      assert.deepEqual(await store.getAdminUser(bob.id), bob);
+      assert.equal(await store.getAdminUserByName('nobody'), undefined);
+      assert.equal(await store.getAdminUser(9999), undefined);
+      assert.deepEqual((await store.listAdminUsers()).map((u) => u.username), ['bob', 'carol', 'Root'], 'ordered by lower-case name');
+      assert.deepEqual((await store.listAdminUsers({ tenantId: acme.id })).map((u) => u.username), ['bob']);
+
+      await rejectsWith(store.createAdminUser({ username: 'rOOt', passwordHash: 'x', role: 'read-only', tenantId: null }), ConflictError, /^user "Root" already exists$/);
+      await rejectsWith(store.createAdminUser({ username: 'dan', passwordHash: 'x', role: 'tenant-admin', tenantId: 9999 }), NotFoundError, /tenant 9999 does not exist/);
+      await rejectsWith(store.createAdminUser({ username: 'dan', passwordHash: 'x', role: 'tenant-admin', tenantId: null }), TypeError, /admin user "dan": a tenant-admin works in one tenant/);
+      await rejectsWith(store.createAdminUser({ username: 'dan', passwordHash: 'x', role: 'super-admin', tenantId: acme.id }), TypeError, /a super-admin covers every tenant/);
+      await rejectsWith(store.createAdminUser({ username: 'dan', passwordHash: 'x', role: 'root' as 'read-only', tenantId: null }), TypeError, /unknown role "root"/);
+      await rejectsWith(store.createAdminUser({ username: '', passwordHash: 'x', role: 'read-only', tenantId: null }), TypeError, /no user name/);
+      await rejectsWith(store.createAdminUser({ username: 'dan', passwordHash: '', role: 'read-only', tenantId: null }), TypeError, /no password hash/);
+      assert.equal((await store.listAdminUsers()).length, 3, 'refusals created nothing');
+
+      const promoted = await store.updateAdminUser(bob.id, { role: 'super-admin', tenantId: null, passwordHash: 'scrypt$new' });
+      assert.deepEqual([promoted.role, promoted.tenantId, promoted.passwordHash, promoted.username, promoted.createdAt], ['super-admin', null, 'scrypt$new', 'bob', bob.createdAt]);
+      const reader = await store.updateAdminUser(carol.id, { tenantId: acme.id, disabled: false });
+      assert.deepEqual([reader.role, reader.tenantId, reader.disabled, reader.passwordHash], ['read-only', acme.id, false, 'scrypt$h3'], 'absent fields are kept');
+      await rejectsWith(store.updateAdminUser(carol.id, { role: 'super-admin' }), TypeError, /a super-admin covers every tenant/);
+      await rejectsWith(store.updateAdminUser(carol.id, { tenantId: 9999 }), NotFoundError, /tenant 9999 does not exist/);
+      await rejectsWith(store.updateAdminUser(9999, { disabled: true }), NotFoundError, /admin user 9999 does not exist/);
+      assert.deepEqual(await store.getAdminUser(carol.id), reader, 'refused updates changed nothing');
+
+      assert.equal(await store.deleteAdminUser(carol.id), true);
+      assert.equal(await store.deleteAdminUser(carol.id), false);
+      assert.equal(await store.getAdminUserByName('carol'), undefined);
+      assert.equal(await store.revision(), revision, 'administrators do not move the revision phones are served by');
+    });
+
+    test('admin users: the last enabled super-admin cannot be removed, disabled or demoted, even by several writers at once', async () => {
+      await fresh();
+      const acme = await store.createTenant(tenantInput('acme'));
+      const root = await store.createAdminUser({ username: 'root', passwordHash: 'h', role: 'super-admin', tenantId: null });
+      const off = await store.createAdminUser({ username: 'off', passwordHash: 'h', role: 'super-admin', tenantId: null, disabled: true });
+      const last = /^user "root" is the last enabled super-admin: add \(or enable\) another super-admin first$/;
+      await rejectsWith(store.deleteAdminUser(root.id), ConflictError, last);
+      await rejectsWith(store.updateAdminUser(root.id, { disabled: true }), ConflictError, last);
+      await rejectsWith(store.updateAdminUser(root.id, { role: 'tenant-admin', tenantId: acme.id }), ConflictError, last);
+      assert.deepEqual(await store.getAdminUser(root.id), root);
+      // A disabled super-admin is not the last enabled one: it can go.
+      assert.equal(await store.deleteAdminUser(off.id), true);
+      // With others enabled, any may go, but never all: on PostgreSQL from several connections at
+      // once (SQLite's write transactions take turns: one process's connections would only wait).
+      const more = [root];
+      for (const name of ['second', 'third', 'fourth']) more.push(await store.createAdminUser({ username: name, passwordHash: 'h', role: 'super-admin', tenantId: null }));
+      const writers = backend.name === 'postgres' ? await Promise.all(more.map(() => f.open())) : more.map(() => store);
+      const change = (i: number) => (i % 2 ? writers[i]!.updateAdminUser(more[i]!.id, { disabled: true }) : writers[i]!.updateAdminUser(more[i]!.id, { role: 'read-only' }));
+      const outcomes = backend.name === 'postgres' ? await Promise.allSettled(more.map((_, i) => change(i))) : await sequentially(more.length, change);
+      assert.deepEqual(outcomes.map((o) => o.status).filter((x) => x === 'fulfilled').length, more.length - 1);
+      const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+      assert.ok(refused.reason instanceof ConflictError, String(refused.reason));
+      const enabled = (await store.listAdminUsers()).filter((u) => u.role === 'super-admin' && !u.disabled);
+      assert.equal(enabled.length, 1);
+    });
+
+    test('API tokens: create, find by hash with the user, touch never backwards, revoke keeps the first time, list; they go with their user', async () => {
+      await fresh();
+      const root = await store.createAdminUser({ username: 'root', passwordHash: 'h', role: 'super-admin', tenantId: null });
+      const bob = await store.createAdminUser({ username: 'bob', passwordHash: 'h', role: 'read-only', tenantId: null });
+      const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+      const t1 = await store.createApiToken({ userId: bob.id, name: 'billing sync', tokenHash: hash('one'), prefix: 'pp_aaaaaaaa', expiresAt: '2030-01-01T00:00:00Z' });
+      assert.deepEqual({ ...t1, createdAt: '' }, { id: t1.id, userId: bob.id, name: 'billing sync', prefix: 'pp_aaaaaaaa', createdAt: '', lastUsedAt: null, revokedAt: null, expiresAt: '2030-01-01T00:00:00.000Z' });
+      const t2 = await store.createApiToken({ userId: bob.id, name: 'ci', tokenHash: hash('two'), prefix: 'pp_bbbbbbbb', expiresAt: null });
+      await store.createApiToken({ userId: root.id, name: 'ops', tokenHash: hash('three'), prefix: 'pp_cccccccc', expiresAt: null });
+
+      const found = await store.findApiTokenByHash(hash('two'));
+      assert.deepEqual(found, { token: t2, user: bob });
+      assert.equal(await store.findApiTokenByHash(hash('nope')), undefined);
+      assert.deepEqual(await store.getApiToken(t1.id), t1);
+      assert.equal(await store.getApiToken(9999), undefined);
+
+      await store.touchApiToken(t2.id, '2025-03-01T10:00:00Z');
+      await store.touchApiToken(t2.id, '2025-03-01T09:00:00Z');
+      assert.equal((await store.getApiToken(t2.id))!.lastUsedAt, '2025-03-01T10:00:00.000Z', 'an older time does not move it back');
+      await store.touchApiToken(t2.id, '2025-03-01T11:00:00Z');
+      assert.equal((await store.getApiToken(t2.id))!.lastUsedAt, '2025-03-01T11:00:00.000Z');
+
+      const revoked = await store.revokeApiToken(t2.id, '2025-03-02T00:00:00Z');
+      assert.equal(revoked?.revokedAt, '2025-03-02T00:00:00.000Z');
+      assert.equal((await store.revokeApiToken(t2.id, '2025-03-05T00:00:00Z'))?.revokedAt, '2025-03-02T00:00:00.000Z', 'a second revocation keeps the first time');
+      assert.equal(await store.revokeApiToken(9999, '2025-03-02T00:00:00Z'), undefined);
+      assert.equal((await store.findApiTokenByHash(hash('two')))?.token.revokedAt, '2025-03-02T00:00:00.000Z', 'found whatever its state: the caller decides');
+
+      assert.deepEqual((await store.listApiTokens(bob.id)).map((t) => t.name), ['billing sync', 'ci']);
+      await rejectsWith(store.createApiToken({ userId: bob.id, name: 'again', tokenHash: hash('one'), prefix: 'pp_x', expiresAt: null }), ConflictError);
+      await rejectsWith(store.createApiToken({ userId: 9999, name: 'x', tokenHash: hash('four'), prefix: 'pp_x', expiresAt: null }), NotFoundError, /admin user 9999 does not exist/);
+      await rejectsWith(store.createApiToken({ userId: bob.id, name: 'x', tokenHash: 'plain-token', prefix: 'pp_x', expiresAt: null }), TypeError, /SHA-256/);
+      await rejectsWith(store.createApiToken({ userId: bob.id, name: '', tokenHash: hash('five'), prefix: 'pp_x', expiresAt: null }), TypeError, /no name/);
+      await rejectsWith(store.createApiToken({ userId: bob.id, name: 'x', tokenHash: hash('six'), prefix: 'pp_x', expiresAt: 'soon' }), TypeError, /bad time "soon"/);
+
+      assert.equal(await store.deleteAdminUser(bob.id), true);
+      assert.deepEqual(await store.listApiTokens(bob.id), []);
+      assert.equal(await store.findApiTokenByHash(hash('one')), undefined);
+      assert.equal((await store.listApiTokens(root.id)).length, 1, "another user's tokens stay");
+    });
+
+    test('sessions: create, find with the user, touch never backwards, delete, prune; a new password or disabling ends them', async () => {
+      await fresh();
+      await store.createAdminUser({ username: 'root', passwordHash: 'h', role: 'super-admin', tenantId: null });
+      const bob = await store.createAdminUser({ username: 'bob', passwordHash: 'h', role: 'read-only', tenantId: null });
+      const id = (n: number) => createHash('sha256').update(`session ${n}`).digest('hex');
+      const s1 = await store.createSession({ id: id(1), userId: bob.id, csrfToken: 'csrf-1', createdAt: '2025-03-01T10:00:00Z', expiresAt: '2025-03-08T10:00:00Z' });
+      assert.deepEqual(s1, { id: id(1), userId: bob.id, csrfToken: 'csrf-1', createdAt: '2025-03-01T10:00:00.000Z', expiresAt: '2025-03-08T10:00:00.000Z', lastSeenAt: '2025-03-01T10:00:00.000Z' });
+      assert.deepEqual(await store.findSession(id(1)), { session: s1, user: bob });
+      assert.equal(await store.findSession(id(99)), undefined);
+
+      await store.touchSession(id(1), '2025-03-01T12:00:00Z');
+      await store.touchSession(id(1), '2025-03-01T11:00:00Z');
+      assert.equal((await store.findSession(id(1)))!.session.lastSeenAt, '2025-03-01T12:00:00.000Z');
+
+      await rejectsWith(store.createSession({ id: id(1), userId: bob.id, csrfToken: 'c', createdAt: '2025-03-01T10:00:00Z', expiresAt: '2025-03-08T10:00:00Z' }), ConflictError);
+      await rejectsWith(store.createSession({ id: id(2), userId: 9999, csrfToken: 'c', createdAt: '2025-03-01T10:00:00Z', expiresAt: '2025-03-08T10:00:00Z' }), NotFoundError);
+      await rejectsWith(store.createSession({ id: 'secret', userId: bob.id, csrfToken: 'c', createdAt: '2025-03-01T10:00:00Z', expiresAt: '2025-03-08T10:00:00Z' }), TypeError, /SHA-256/);
+
+      assert.equal(await store.deleteSession(id(1)), true);
+      assert.equal(await store.deleteSession(id(1)), false);
+
+      // prune: past the absolute end, or idle since before the cut-off; the others stay.
+      const at = (n: number, created: string, expires: string) => store.createSession({ id: id(n), userId: bob.id, csrfToken: `c${n}`, createdAt: created, expiresAt: expires });
+      await at(10, '2025-03-01T00:00:00Z', '2025-03-02T00:00:00Z'); // ended
+      await at(11, '2025-03-01T00:00:00Z', '2025-03-09T00:00:00Z'); // idle since 00:00
+      await at(12, '2025-03-01T00:00:00Z', '2025-03-09T00:00:00Z');
+      await store.touchSession(id(12), '2025-03-02T11:00:00Z'); // active
+      assert.equal(await store.pruneSessions('2025-03-02T12:00:00Z', '2025-03-02T00:00:00Z'), 2);
+      assert.ok(await store.findSession(id(12)));
+      assert.equal(await store.findSession(id(11)), undefined);
+
+      await at(13, '2025-03-02T00:00:00Z', '2025-03-09T00:00:00Z');
+      await store.updateAdminUser(bob.id, { role: 'read-only' });
+      assert.ok(await store.findSession(id(13)), 'other changes keep the sessions');
+      await store.updateAdminUser(bob.id, { passwordHash: 'h2' });
+      assert.equal(await store.findSession(id(13)), undefined, 'a new password ends them');
+      await at(14, '2025-03-02T00:00:00Z', '2025-03-09T00:00:00Z');
+      await store.updateAdminUser(bob.id, { disabled: true });
+      assert.equal(await store.findSession(id(14)), undefined, 'disabling ends them');
+
+      await store.updateAdminUser(bob.id, { disabled: false });
+      await at(15, '2025-03-02T00:00:00Z', '2025-03-09T00:00:00Z');
+      await at(16, '2025-03-02T00:00:00Z', '2025-03-09T00:00:00Z');
+      assert.equal(await store.deleteUserSessions(bob.id), 2);
+      await at(17, '2025-03-02T00:00:00Z', '2025-03-09T00:00:00Z');
+      await store.deleteAdminUser(bob.id);
+      assert.equal(await store.findSession(id(17)), undefined, 'sessions go with their user');
+    });
+
+    test('audit log: entries keep their order and JSON values, filter by tenant (or none), page by id; nonsense writes nothing', async () => {
+      await fresh();
+      const entry = (n: number, tenantId: number | null, extra: Partial<NewAuditEntry> = {}): NewAuditEntry => ({
+        at: `2025-03-01T10:00:0${n % 10}Z`,
+        userId: 3,
+        username: 'alice',
+        tenantId,
+        action: 'parameter.set',
+        target: `site s${n}`,
+        before: null,
+        after: { n },
+        ip: '192.0.2.1',
+        ...extra,
+      });
+      await store.appendAudit([
+        entry(1, 1, { before: { 'reg.1.label': 'old', odd: ['é', '"q"', null, 1.5, JSON.parse('{"__proto__":"x"}')] }, after: 'plain text' }),
+        entry(2, 2),
+        entry(3, null, { userId: null, username: '(cli)', action: 'user.add', ip: null }),
+      ]);
+      await store.appendAudit([entry(4, 1), entry(5, 1)]);
+      await store.appendAudit([]);
+
+      const all = await store.listAudit({ limit: 100 });
+      assert.deepEqual(all.map((e) => e.target), ['site s5', 'site s4', 'site s3', 'site s2', 'site s1'], 'newest first');
+      assert.ok(all.every((e, i) => i === 0 || e.id < all[i - 1]!.id));
+      const first = all[4]!;
+      assert.deepEqual(
+        { ...first, id: 0 },
+        { id: 0, at: '2025-03-01T10:00:01.000Z', userId: 3, username: 'alice', tenantId: 1, action: 'parameter.set', target: 'site s1', before: { 'reg.1.label': 'old', odd: ['é', '"q"', null, 1.5, JSON.parse('{"__proto__":"x"}')] }, after: 'plain text', ip: '192.0.2.1' },
+      );
+      assert.deepEqual([all[2]!.userId, all[2]!.tenantId, all[2]!.ip, all[2]!.before], [null, null, null, null]);
+
+      assert.deepEqual((await store.listAudit({ limit: 100, tenantId: 1 })).map((e) => e.target), ['site s5', 'site s4', 'site s1']);
+      assert.deepEqual((await store.listAudit({ limit: 100, tenantId: null })).map((e) => e.target), ['site s3']);
+      const page1 = await store.listAudit({ limit: 2 });
+      const page2 = await store.listAudit({ limit: 2, before: page1[1]!.id });
+      const page3 = await store.listAudit({ limit: 2, before: page2[1]!.id });
+      assert.deepEqual([...page1, ...page2, ...page3].map((e) => e.target), all.map((e) => e.target));
+      assert.deepEqual(await store.listAudit({ limit: 0 }), []);
+      await rejectsWith(store.listAudit({ limit: -1 }), TypeError, /bad limit/);
+      await rejectsWith(store.listAudit({ limit: 5, before: 0 }), TypeError, /bad cursor/);
+
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      for (const [what, bad, message] of [
+        ['no action', entry(6, 1, { action: '' }), /action must be a non-empty string/],
+        ['a bad time', entry(6, 1, { at: 'yesterday' }), /bad time/],
+        ['a cycle', entry(6, 1, { after: cyclic }), /after is not JSON/],
+        ['a bigint', entry(6, 1, { before: 1n }), /before is not JSON/],
+        ['a bad tenant id', entry(6, 1.5), /bad tenantId/],
+      ] as const) {
+        await assert.rejects(store.appendAudit([entry(7, 1), bad]), (e: unknown) => e instanceof TypeError && message.test(e.message), what);
+      }
+      assert.equal((await store.listAudit({ limit: 100 })).length, 5, 'a refused batch writes none of its entries');
+    });
+
+    test('login failures: recorded under every key, newest first within the window and limit, cleared per key, forgotten when old', async () => {
+      await fresh();
+      await store.recordLoginFailure(['user bob @1', 'address 1'], '2025-03-01T10:00:00Z');
+      await store.recordLoginFailure(['user bob @1', 'address 1'], '2025-03-01T10:05:00Z');
+      await store.recordLoginFailure(['user eve @1', 'address 1'], '2025-03-01T10:06:00Z');
+      await store.recordLoginFailure(['address 2'], '2025-03-01T10:07:00Z');
+      assert.deepEqual(await store.recentLoginFailures('address 1', '2025-03-01T09:00:00Z', 10), ['2025-03-01T10:06:00.000Z', '2025-03-01T10:05:00.000Z', '2025-03-01T10:00:00.000Z']);
+      assert.deepEqual(await store.recentLoginFailures('address 1', '2025-03-01T09:00:00Z', 2), ['2025-03-01T10:06:00.000Z', '2025-03-01T10:05:00.000Z']);
+      assert.deepEqual(await store.recentLoginFailures('address 1', '2025-03-01T10:05:00Z', 10), ['2025-03-01T10:06:00.000Z', '2025-03-01T10:05:00.000Z'], 'the window starts at since, inclusive');
+      assert.deepEqual(await store.recentLoginFailures('user bob @1', '2025-03-01T09:00:00Z', 10), ['2025-03-01T10:05:00.000Z', '2025-03-01T10:00:00.000Z']);
+      assert.deepEqual(await store.recentLoginFailures('nobody', '2025-03-01T09:00:00Z', 10), []);
+
+      await store.clearLoginFailures('user bob @1');
+      assert.deepEqual(await store.recentLoginFailures('user bob @1', '2025-03-01T09:00:00Z', 10), []);
+      assert.equal((await store.recentLoginFailures('address 1', '2025-03-01T09:00:00Z', 10)).length, 3, 'other keys stay');
+
+      await store.recordLoginFailure(['address 3'], '2025-03-01T10:30:00Z', '2025-03-01T10:06:00Z');
+      assert.deepEqual(await store.recentLoginFailures('address 1', '2025-01-01T00:00:00Z', 10), ['2025-03-01T10:06:00.000Z'], 'failures before forgetBefore are gone, of every key');
+      assert.equal((await store.recentLoginFailures('address 2', '2025-01-01T00:00:00Z', 10)).length, 1);
+      await rejectsWith(store.recordLoginFailure([''], '2025-03-01T10:30:00Z'), TypeError, /non-empty string/);
+    });
+
+    test('deleting a tenant deletes its administrators with their tokens and sessions; audit entries and other users stay', async () => {
+      await fresh();
+      const a = await store.createTenant(tenantInput('acme'));
+      const b = await store.createTenant(tenantInput('beta'));
+      const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+      const users = [];
+      for (const t of [a, b]) {
+        const u = await store.createAdminUser({ username: `admin-${t.slug}`, passwordHash: 'h', role: 'tenant-admin', tenantId: t.id });
+        await store.createApiToken({ userId: u.id, name: 'x', tokenHash: hash(`token ${t.slug}`), prefix: 'pp_x', expiresAt: null });
+        await store.createSession({ id: hash(`session ${t.slug}`), userId: u.id, csrfToken: 'c', createdAt: '2025-03-01T00:00:00Z', expiresAt: '2099-01-01T00:00:00Z' });
+        await store.appendAudit([{ at: '2025-03-01T00:00:00Z', userId: u.id, username: u.username, tenantId: t.id, action: 'site.add', target: 'site hq', before: null, after: null, ip: null }]);
+        users.push(u);
+      }
+      const reader = await store.createAdminUser({ username: 'reader', passwordHash: 'h', role: 'read-only', tenantId: null });
+      await store.deleteTenant(a.id);
+      assert.deepEqual((await store.listAdminUsers()).map((u) => u.username), ['admin-beta', 'reader']);
+      assert.equal(await store.findApiTokenByHash(hash('token acme')), undefined);
+      assert.equal(await store.findSession(hash('session acme')), undefined);
+      assert.ok(await store.findApiTokenByHash(hash('token beta')));
+      assert.ok(await store.findSession(hash('session beta')));
+      assert.deepEqual((await store.listAudit({ limit: 10, tenantId: a.id })).map((e) => e.username), ['admin-acme'], "the removed tenant's history stays");
+      assert.equal((await store.getAdminUser(reader.id))?.tenantId, null);
     });
   });
 }

@@ -13,6 +13,7 @@ import * as m0007 from './0007-firmware-library.js';
 import * as m0008 from './0008-rollouts.js';
 import * as m0009 from './0009-reach.js';
 import * as m0010 from './0010-site-subnets-import.js';
+import * as m0011 from './0011-admin-users.js';
 
 type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0008-rollouts': m0008,
   '0009-reach': m0009,
   '0010-site-subnets-import': m0010,
+  '0011-admin-users': m0011,
 };
 
 export class InCodeMigrationProvider implements MigrationProvider {
