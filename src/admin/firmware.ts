@@ -3,9 +3,8 @@ import { classifyFileRelease, type FileReleaseContents } from '../domain/file-re
 import { classifyRelease, type ImageKind, type ReleaseContents } from '../domain/firmware-release.js';
 import { FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_LOOP, FIRMWARE_TARGET } from '../domain/firmware-policy.js';
 import { firmwareVersionKey, parseFirmwareVersion } from '../domain/firmware-version.js';
-import { normalizeModel } from '../domain/models.js';
 import { prerequisiteWarnings, type PrerequisiteRule } from '../domain/firmware-prerequisites.js';
-import type { Device, FirmwareImage, FirmwareRelease, Scope, Tenant } from '../store/store.js';
+import type { Device, FirmwareImage, FirmwareRelease, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
 import { AdminError } from './admin-error.js';
 import { devicesInScope, resolveScope, type ScopeSelector } from './parameters.js';

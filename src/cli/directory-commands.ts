@@ -1,10 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AdminContext } from '../admin/admin-context.js';
 import { AdminError } from '../admin/admin-error.js';
 import type { DirectoryView, ImportOptions, ImportResult } from '../admin/directories.js';
 import {
-  decodeCsv,
   directoryCsv,
   DirectoryImportError,
   formatProblems,
@@ -16,20 +15,12 @@ import {
 import type { ContactKey } from '../domain/contact-directory.js';
 import { CONTACT_FIELDS } from '../domain/contact-directory.js';
 import type { Tenant } from '../store/store.js';
+import { readCsvFile } from './read-csv-file.js';
 import { tenantOption, withTenant, type Opts } from './admin-commands.js';
 import { printJson, printTable } from './print-table.js';
 
 const warn = (text: string): boolean => process.stderr.write(`warning: ${text}\n`);
 
-function readCsv(file: string): string {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file === '-' ? 0 : file);
-  } catch (err) {
-    throw new AdminError(`cannot read "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  return decodeCsv(bytes, file === '-' ? 'standard input' : `"${file}"`);
-}
 
 const importOptions = (o: Opts): ImportOptions => ({ mode: o.merge === true ? 'merge' : 'replace', skipBadRows: o.skipBadRows === true });
 
@@ -38,7 +29,7 @@ async function runImport(file: string, o: Opts, run: (csv: string, opts: ImportO
   const opts = importOptions(o);
   let result: ImportResult;
   try {
-    result = await run(readCsv(file), opts);
+    result = await run(readCsvFile(file), opts);
   } catch (err) {
     if (!(err instanceof DirectoryImportError)) throw err;
     const hint =

@@ -1,10 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { AdminError } from '../admin/admin-error.js';
 import { exportCsv, importCsv, MASKED, type ImportOutcome, type RecordChange } from '../admin/bulk-import.js';
-import { decodeCsv } from '../admin/directories.js';
 import { IMPORT_KINDS, type ImportKind } from '../domain/csv-import.js';
+import { readCsvFile } from './read-csv-file.js';
 import { tenantOption, withTenant } from './admin-commands.js';
 
 // polyprov import / export: Poly-Lens-style CSV files of sites, devices, groups and model policies.
@@ -14,15 +14,6 @@ function requireKind(text: string, what: string): ImportKind {
   throw new AdminError(`${what} must be one of ${IMPORT_KINDS.join(', ')} (got ${JSON.stringify(text)})`);
 }
 
-function readCsvFile(file: string): string {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file === '-' ? 0 : file);
-  } catch (err) {
-    throw new AdminError(`cannot read "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  return decodeCsv(bytes, file === '-' ? 'standard input' : `"${file}"`);
-}
 
 const SINGULAR: Record<ImportKind, string> = { sites: 'site', devices: 'device', groups: 'group', models: 'model policy' };
 const plural = (n: number, kind: ImportKind) => `${n} ${n === 1 ? SINGULAR[kind] : kind === 'models' ? 'model policies' : kind}`;
