@@ -127,6 +127,7 @@ function startPolyprov(dataDir: string, workers: number, cpuProfDir: string | un
       '--https-port',
       '0',
       '--no-https',
+      '--no-admin',
       '--workers',
       String(workers),
       '--log-level',

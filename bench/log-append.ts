@@ -105,7 +105,7 @@ function parseSettings(argv: string[]): Settings | 'help' {
 function startPolyprov(dataDir: string, workers: number, cpuProfDir: string | undefined): Promise<Server> {
   return startServer({
     name: `polyprov --workers ${workers}`,
-    args: [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), '--import', 'tsx', 'src/cli/main.ts', 'serve', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--no-https', '--workers', String(workers), '--log-level', 'warn'],
+    args: [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), '--import', 'tsx', 'src/cli/main.ts', 'serve', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--no-https', '--no-admin', '--workers', String(workers), '--log-level', 'warn'],
     env: serverEnv(),
     readyWhen: (line) => httpListeningPort(line, workers === 1),
   });

@@ -38,7 +38,7 @@ export function startPolyprov(protocol: TransferProtocol, dataDir: string, worke
   const off = (['http', 'https', 'tftp', 'ftp', 'ftps'] as const).filter((p) => p !== protocol).map((p) => `--no-${p}`);
   return startServer({
     name: `polyprov --workers ${workers}`,
-    args: ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--data', dataDir, '--host', '127.0.0.1', `--${protocol}-port`, '0', ...off, '--workers', String(workers), '--log-level', 'warn', ...extraArgs],
+    args: ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--data', dataDir, '--host', '127.0.0.1', `--${protocol}-port`, '0', ...off, '--no-admin', '--workers', String(workers), '--log-level', 'warn', ...extraArgs],
     env: serverEnv(),
     // With one worker its JSON "listening" line (level info: not printed at warn) or the banner;
     // with several, only the banner, which the primary prints once every worker listens.

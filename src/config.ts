@@ -28,6 +28,8 @@ export interface ServerConfig {
   /** A connection that moves no byte for this long is closed: stalled uploads must not hold a worker forever. */
   idleTimeoutMs: number;
   logLevel: string;
+  /** The admin REST API (admin/api/), served by the primary. */
+  admin: { enabled: boolean; host: string; port: number };
   /** The DHCPINFORM responder (reach/dhcp/inform-responder.ts): off without rules. */
   dhcpInform: { rules: DhcpInformRule[]; host: string; port: number; serverId?: string };
 }
@@ -83,6 +85,9 @@ export type ConfigInput = {
   dhcpInformHost?: string;
   dhcpInformPort?: string | number;
   dhcpInformServerId?: string;
+  admin?: boolean;
+  adminHost?: string;
+  adminPort?: string | number;
   logLevel?: string;
 };
 
@@ -108,6 +113,8 @@ const ENV: Record<string, keyof ConfigInput> = {
   POLYPROV_MAX_IN_FLIGHT: 'maxInFlight',
   POLYPROV_RETRY_AFTER: 'retryAfter',
   POLYPROV_DHCP_INFORM_HOST: 'dhcpInformHost',
+  POLYPROV_ADMIN_HOST: 'adminHost',
+  POLYPROV_ADMIN_PORT: 'adminPort',
   POLYPROV_DHCP_INFORM_PORT: 'dhcpInformPort',
   POLYPROV_DHCP_INFORM_SERVER_ID: 'dhcpInformServerId',
   POLYPROV_LOG_LEVEL: 'logLevel',
@@ -163,6 +170,8 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     inventoryFlushMs: int('inventory flush interval', c.inventoryFlushMs, 1000, 10, 600_000),
     idleTimeoutMs: int('idle timeout', c.idleTimeoutMs, 60_000, 100, 3_600_000),
     logLevel: c.logLevel ?? 'info',
+    // Local only unless asked: administrators reach it through an SSH tunnel or a TLS proxy.
+    admin: { enabled: c.admin ?? true, host: c.adminHost ?? '127.0.0.1', port: int('admin API port', c.adminPort, 8088, 0, 65535) },
     dhcpInform: {
       rules: (c.dhcpInform ?? []).map(dhcpInformRule),
       host: c.dhcpInformHost ?? '0.0.0.0',

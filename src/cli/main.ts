@@ -59,6 +59,9 @@ program
   .option('--dhcp-inform-host <ipv4>', 'address the DHCPINFORM responder binds (env POLYPROV_DHCP_INFORM_HOST; default 0.0.0.0)')
   .option('--dhcp-inform-port <port>', 'DHCPINFORM port (env POLYPROV_DHCP_INFORM_PORT; default 67)')
   .option('--dhcp-inform-server-id <ipv4>', "this host's IPv4 address as phones reach it, put in the answers (default: --public-host if it is one, else the first non-loopback address)")
+  .option('--admin-port <port>', 'admin REST API and its docs, /api/v1 and /api/v1/docs (env POLYPROV_ADMIN_PORT; default 8088)')
+  .option('--no-admin', 'do not serve the admin API')
+  .option('--admin-host <address>', 'address the admin API listens on (env POLYPROV_ADMIN_HOST; default 127.0.0.1: local only)')
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (default info)')
   .option('--demo', 'create a demo tenant when there is none, and print its credentials')
   .action(async (_opts, cmd: Command) => {

@@ -7,6 +7,8 @@ import { ConfigError, loadConfig, type ConfigInput, type ServerConfig } from '..
 import { isIPv4 } from 'node:net';
 import { startInformResponder, type InformResponder } from '../reach/dhcp/inform-responder.js';
 import { informRules } from '../reach/dhcp/inform-rules.js';
+import { ensureFirstSuperAdmin, type InitialAdmin } from '../admin/admin-users.js';
+import { startAdminApi } from '../admin/api/start-admin-api.js';
 import { pruneOldLogSegments } from '../provisioning/phone-logs.js';
 import { tickRollouts } from '../admin/rollouts.js';
 import type { AdminContext } from '../admin/admin-context.js';
@@ -46,11 +48,14 @@ export async function serve(flags: ServeFlags): Promise<void> {
   startRolloutTicker(cfg, logger);
   // One UDP port 67 cannot be shared by workers: the primary answers DHCPINFORMs.
   const dhcp = cfg.dhcpInform.rules.length ? await startDhcpInform(cfg, logger) : undefined;
+  // The admin API keeps nothing in memory (sessions and login limits are in the store): one copy in the primary.
+  const admin = cfg.admin.enabled ? await startAdmin(cfg, logger) : undefined;
 
   if (cfg.workers === 1) {
     const server = await runServer(cfg, logger);
-    printBanner(cfg, server.listeners, demo, dhcp);
+    printBanner(cfg, server.listeners, demo, dhcp, admin);
     onShutdown(logger, async () => {
+      await admin?.close();
       await dhcp?.close();
       await server.close();
     });
@@ -69,7 +74,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     ready.add(worker.id);
     if (!banner && ready.size === cfg.workers) {
       banner = true;
-      printBanner(cfg, msg.listeners, demo, dhcp);
+      printBanner(cfg, msg.listeners, demo, dhcp, admin);
     }
   });
   cluster.on('exit', (worker, code, signal) => {
@@ -81,6 +86,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   for (let i = 0; i < cfg.workers; i++) fork();
   onShutdown(logger, async () => {
     stopping = true;
+    await admin?.close();
     await dhcp?.close();
     await new Promise<void>((resolve) => cluster.disconnect(() => resolve()));
   });
@@ -169,6 +175,32 @@ function printedHost(cfg: ServerConfig): string {
   return firstIpv4();
 }
 
+interface RunningAdmin {
+  port: number;
+  initial: InitialAdmin | undefined;
+  close(): Promise<void>;
+}
+
+async function startAdmin(cfg: ServerConfig, logger: PinoLogger): Promise<RunningAdmin> {
+  const ctx = await openAdminContext(cfg);
+  try {
+    const initial = await ensureFirstSuperAdmin(ctx, cfg.dataDir);
+    const api = await startAdminApi(ctx, { host: cfg.admin.host, port: cfg.admin.port, logger });
+    logger.info({ protocol: 'admin-api', host: cfg.admin.host, port: api.port }, 'listening');
+    return {
+      port: api.port,
+      initial,
+      async close() {
+        await api.close();
+        await ctx.store.close();
+      },
+    };
+  } catch (err) {
+    await ctx.store.close();
+    throw err;
+  }
+}
+
 async function startDhcpInform(cfg: ServerConfig, logger: PinoLogger): Promise<InformResponder> {
   const serverId = cfg.dhcpInform.serverId ?? (isIPv4(cfg.publicHost ?? '') ? cfg.publicHost! : firstIpv4());
   const responder = await startInformResponder({ host: cfg.dhcpInform.host, port: cfg.dhcpInform.port, serverId, rules: informRules(cfg.dhcpInform.rules), logger }).catch((err: NodeJS.ErrnoException) => {
@@ -187,7 +219,7 @@ function firstIpv4(): string {
   return '127.0.0.1';
 }
 
-function printBanner(cfg: ServerConfig, listeners: Listener[], demo: DemoCredentials | undefined, dhcp?: InformResponder): void {
+function printBanner(cfg: ServerConfig, listeners: Listener[], demo: DemoCredentials | undefined, dhcp?: InformResponder, admin?: RunningAdmin): void {
   const host = printedHost(cfg);
   const login = demo ? `${encodeURIComponent(demo.username)}:${encodeURIComponent(demo.password)}@` : '';
   const notes: Record<Listener['protocol'], string> = {
@@ -207,6 +239,11 @@ function printBanner(cfg: ServerConfig, listeners: Listener[], demo: DemoCredent
   }
   if (listeners.some((l) => l.protocol === 'https' || l.protocol === 'ftps' || l.protocol === 'ftp') && !cfg.https.certFile) {
     lines.push(`  (TLS uses a self-signed certificate kept in ${cfg.dataDir}/tls/)`);
+  }
+  if (admin) {
+    const at = cfg.admin.host.includes(':') ? `[${cfg.admin.host}]` : cfg.admin.host === '0.0.0.0' ? printedHost(cfg) : cfg.admin.host;
+    lines.push(`  ADMIN http://${at}:${admin.port}/api/v1/docs   (REST API; polyprov user add / token create manage access)`);
+    if (admin.initial) lines.push(`  first login: user ${admin.initial.username}, password in ${admin.initial.file} (change it, then the file goes)`);
   }
   if (dhcp) lines.push(`  DHCP  INFORM answered on UDP ${dhcp.port} for ${cfg.dhcpInform.rules.map((r) => r.subnet).join(', ')}`);
   lines.push(`  data: ${cfg.databaseUrl ? 'PostgreSQL' : `${cfg.dataDir}/polyprov.sqlite`}, files in ${cfg.dataDir}/blobs`);

@@ -155,7 +155,7 @@ describe('polyprov serve --dhcp-inform', () => {
   });
 
   test('a bad --dhcp-inform value stops serve with a message that shows the expected form', async () => {
-    const serve = (rule: string) => cliAsync(dataDir, ['serve', '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--no-tftp', '--no-ftp', '--no-ftps', '--workers', '1', '--dhcp-inform', rule], { timeoutMs: 30_000 });
+    const serve = (rule: string) => cliAsync(dataDir, ['serve', '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--no-tftp', '--no-ftp', '--no-ftps', '--no-admin', '--workers', '1', '--dhcp-inform', rule], { timeoutMs: 30_000 });
     const [noEquals, badScheme] = await Promise.all([serve('10.0.0.0/8'), serve('10.0.0.0/8=gopher://prov.example.com/')]);
     assert.notEqual(noEquals.code, 0, 'serve must not run');
     assert.equal(noEquals.signal, null, `serve stopped by itself, not by the test's time limit:\n${noEquals.stderr}`);

@@ -14,6 +14,8 @@ export function tempDir(prefix = 'polyprov-test-'): string {
 export interface ServerProcess {
   httpUrl: string;
   httpsUrl: string;
+  /** The admin REST API (port 0 when it did not report its port before the protocols were ready). */
+  adminUrl: string;
   /** Ports of the other edges (0 when switched off). */
   tftpPort: number;
   ftpPort: number;
@@ -32,7 +34,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
   const dataDir = opts.dataDir ?? tempDir();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', MAIN, 'serve', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--tftp-port', '0', '--ftp-port', '0', '--ftps-port', '0', '--workers', '1', '--inventory-flush-ms', '50', ...(opts.args ?? [])],
+    ['--import', 'tsx', MAIN, 'serve', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--tftp-port', '0', '--ftp-port', '0', '--ftps-port', '0', '--admin-port', '0', '--workers', '1', '--inventory-flush-ms', '50', ...(opts.args ?? [])],
     { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: Record<string, unknown>[] = [];
@@ -74,6 +76,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
   return {
     httpUrl: `http://127.0.0.1:${ports.http}`,
     httpsUrl: `https://127.0.0.1:${ports.https}`,
+    adminUrl: `http://127.0.0.1:${ports['admin-api'] ?? 0}`,
     tftpPort: ports.tftp ?? 0,
     ftpPort: ports.ftp ?? 0,
     ftpsPort: ports.ftps ?? 0,

@@ -1,0 +1,145 @@
+// Parameters of one layer of a tenant (?scope=…): read with its ETag, set (merging, If-Match),
+// unset one name (If-Match). Setting refuses names Poly's templates do not know unless `force`.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { normalizeModel } from '../../domain/models.js';
+import type { Tenant } from '../../store/store.js';
+import type { AdminContext } from '../admin-context.js';
+import { AdminError } from '../admin-error.js';
+import { audit } from '../audit-log.js';
+import { resolveScope, setParameters, unsetParameters, type ScopeSelector } from '../parameters.js';
+import { principalOf } from './auth-plugin.js';
+import { etagOf, requireIfMatch } from './etag.js';
+import { parseScopeParam, SCOPE_PATTERN } from './parameter-scope.js';
+import { ApiProblem } from './problem-json.js';
+import { TENANT_PARAMS } from './routes-tenants.js';
+import { errorResponses, IF_MATCH_HEADERS } from './schemas.js';
+import { tenantFor } from './tenant-access.js';
+
+const SCOPE_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { scope: { type: 'string', pattern: SCOPE_PATTERN, default: 'tenant', description: 'tenant, site:<slug>, group:<slug>, model:<model> or device:<mac>' } },
+} as const;
+
+interface Layer {
+  scope: string;
+  parameters: Record<string, string>;
+}
+
+/** The layer's parameters; a model without a policy has an empty layer (setting one creates the policy). */
+async function readLayer(ctx: AdminContext, t: Tenant, scopeText: string, sel: ScopeSelector): Promise<Layer> {
+  if (sel.model !== undefined && !(await ctx.store.getModelPolicy(t.id, normalizeModel(sel.model)))) return { scope: scopeText, parameters: {} };
+  let scope;
+  try {
+    scope = await resolveScope(ctx, t, sel, false);
+  } catch (err) {
+    // The layer's owner (site, group, device) does not exist: the layer is not found.
+    if (err instanceof AdminError) throw new ApiProblem(404, err.message.replace(/\(see: polyprov [^)]*\)/, `(see GET /api/v1/tenants/${t.slug})`));
+    throw err;
+  }
+  const rows = await ctx.store.listParameters(t.id, scope);
+  const parameters: Record<string, string> = {};
+  for (const r of rows) Object.defineProperty(parameters, r.name, { value: r.value, enumerable: true, writable: true, configurable: true });
+  return { scope: scopeText, parameters };
+}
+
+function scopeOf(request: FastifyRequest): { text: string; sel: ScopeSelector } {
+  const text = (request.query as { scope: string }).scope;
+  return { text, sel: parseScopeParam(text) };
+}
+
+export function registerParameterRoutes(app: FastifyInstance, ctx: AdminContext): void {
+  app.get(
+    '/api/v1/tenants/:tenant/parameters',
+    {
+      schema: {
+        summary: 'The parameters one layer sets',
+        tags: ['parameters'],
+        params: TENANT_PARAMS,
+        querystring: SCOPE_QUERY,
+        response: { 200: { $ref: 'ParameterLayer#' }, ...errorResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      const { tenant } = request.params as { tenant: string };
+      const t = await tenantFor(ctx, principalOf(request), tenant, 'read');
+      const { text, sel } = scopeOf(request);
+      const layer = await readLayer(ctx, t, text, sel);
+      reply.header('etag', etagOf(layer));
+      return layer;
+    },
+  );
+
+  app.patch(
+    '/api/v1/tenants/:tenant/parameters',
+    {
+      schema: {
+        summary: 'Set parameters at one layer (If-Match required); other names are kept',
+        tags: ['parameters'],
+        params: TENANT_PARAMS,
+        querystring: SCOPE_QUERY,
+        headers: IF_MATCH_HEADERS,
+        body: {
+          type: 'object',
+          required: ['values'],
+          additionalProperties: false,
+          properties: {
+            values: { type: 'object', minProperties: 1, maxProperties: 5000, additionalProperties: { type: 'string', maxLength: 8192 }, description: 'name → value' },
+            force: { type: 'boolean', default: false, description: 'store names and values the catalog of Poly parameters refuses (they come back as warnings)' },
+          },
+        },
+        response: { 200: { $ref: 'ParameterLayer#' }, ...errorResponses(404, 412, 428) },
+      },
+    },
+    async (request, reply) => {
+      const { tenant } = request.params as { tenant: string };
+      const body = request.body as { values: Record<string, string>; force: boolean };
+      const principal = principalOf(request);
+      const t = await tenantFor(ctx, principal, tenant, 'write');
+      const { text, sel } = scopeOf(request);
+      const before = await readLayer(ctx, t, text, sel);
+      requireIfMatch(request, etagOf(before));
+      const result = await setParameters(
+        ctx,
+        t,
+        sel,
+        Object.entries(body.values).map(([n, v]) => `${n}=${v}`),
+        { force: body.force },
+      );
+      const after = await readLayer(ctx, t, text, sel);
+      const old = Object.fromEntries(Object.keys(result.values).map((n) => [n, before.parameters[n] ?? null]));
+      await audit(ctx, principal, { action: 'parameter.set', tenantId: t.id, target: `parameters of ${text}`, before: old, after: result.values, ip: request.ip });
+      reply.header('etag', etagOf(after));
+      return { ...after, warnings: result.warnings };
+    },
+  );
+
+  app.delete(
+    '/api/v1/tenants/:tenant/parameters/:name',
+    {
+      schema: {
+        summary: 'Remove one parameter from one layer (If-Match: the ETag of the layer)',
+        tags: ['parameters'],
+        params: { type: 'object', required: ['tenant', 'name'], properties: { ...TENANT_PARAMS.properties, name: { type: 'string', minLength: 1, maxLength: 200 } } },
+        querystring: SCOPE_QUERY,
+        headers: IF_MATCH_HEADERS,
+        response: { 200: { $ref: 'ParameterLayer#' }, ...errorResponses(404, 412, 428) },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, name } = request.params as { tenant: string; name: string };
+      const principal = principalOf(request);
+      const t = await tenantFor(ctx, principal, tenant, 'write');
+      const { text, sel } = scopeOf(request);
+      const before = await readLayer(ctx, t, text, sel);
+      requireIfMatch(request, etagOf(before));
+      if (!Object.hasOwn(before.parameters, name)) throw new ApiProblem(404, `${text} does not set ${name} (see GET /api/v1/tenants/${t.slug}/parameters?scope=${encodeURIComponent(text)})`);
+      await unsetParameters(ctx, t, sel, [name]);
+      const after = await readLayer(ctx, t, text, sel);
+      await audit(ctx, principal, { action: 'parameter.unset', tenantId: t.id, target: `parameters of ${text}`, before: { [name]: before.parameters[name] }, after: { [name]: null }, ip: request.ip });
+      reply.header('etag', etagOf(after));
+      return after;
+    },
+  );
+}

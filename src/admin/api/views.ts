@@ -1,0 +1,35 @@
+// What the API shows of stored records: fixed key order (ETags hash it), no secrets or ids.
+
+import type { Device, Site, Tenant } from '../../store/store.js';
+
+export function tenantView(t: Tenant) {
+  return { slug: t.slug, name: t.name, pathPrefix: t.pathPrefix, hostnames: t.hostnames, unknownDevices: t.unknownDevices, createdAt: t.createdAt };
+}
+
+export function siteView(s: Site) {
+  return { slug: s.slug, name: s.name, description: s.description, location: s.location, tftpSubnets: s.tftpSubnets };
+}
+
+/** `slugs` maps site and group ids (`site:1`, `group:2`) to their slugs. */
+export function deviceView(d: Device, slugs: ReadonlyMap<string, string>) {
+  return {
+    mac: d.mac,
+    registered: d.registered,
+    label: d.label,
+    site: d.siteId === null ? null : (slugs.get(`site:${d.siteId}`) ?? null),
+    group: d.groupId === null ? null : (slugs.get(`group:${d.groupId}`) ?? null),
+    appFilePath: d.appFilePath,
+    inventory: {
+      firstSeen: d.firstSeen,
+      lastSeen: d.lastSeen,
+      lastIp: d.lastIp,
+      model: d.model,
+      firmware: d.firmware,
+      updaterVersion: d.updaterVersion,
+      phase: d.phase,
+      serial: d.serial,
+      lastFile: d.lastFile,
+      userAgent: d.userAgent,
+    },
+  };
+}
