@@ -13,8 +13,14 @@ import { registerAuth } from './auth-plugin.js';
 import { DOCS_PREFIX, OPENAPI_PATH, swaggerOptions } from './openapi.js';
 import { ApiProblem, sendProblem } from './problem-json.js';
 import { registerAuthRoutes } from './routes-auth.js';
+import { registerConsoleStatic } from './console-static.js';
+import { registerConsoleRoutes } from './routes-console.js';
 import { registerDeviceRoutes } from './routes-devices.js';
 import { registerExplainRoutes } from './routes-explain.js';
+import { registerAuditRoutes } from './routes-audit.js';
+import { registerGroupRoutes } from './routes-groups.js';
+import { registerModelRoutes } from './routes-models.js';
+import { registerUserRoutes } from './routes-users.js';
 import { registerParameterRoutes } from './routes-parameters.js';
 import { registerSiteRoutes } from './routes-sites.js';
 import { registerTenantRoutes } from './routes-tenants.js';
@@ -71,6 +77,7 @@ export async function buildAdminApi(ctx: AdminContext, opts: AdminApiOptions): P
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
   app.get(OPENAPI_PATH, { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 
+  await registerConsoleStatic(app);
   await app.register(async (api) => {
     registerAuth(api, ctx, opts.auth);
     registerAuthRoutes(api, ctx, { secureCookie: !!opts.tls, ...(opts.auth ? { auth: opts.auth } : {}) });
@@ -79,6 +86,11 @@ export async function buildAdminApi(ctx: AdminContext, opts: AdminApiOptions): P
     registerDeviceRoutes(api, ctx);
     registerParameterRoutes(api, ctx);
     registerExplainRoutes(api, ctx);
+    registerConsoleRoutes(api);
+    registerGroupRoutes(api, ctx);
+    registerModelRoutes(api, ctx);
+    registerUserRoutes(api, ctx);
+    registerAuditRoutes(api, ctx);
   });
   await app.ready();
   return app;

@@ -73,8 +73,71 @@ export const PARAMETER_LAYER_SCHEMA = {
   },
 } as const;
 
+export const GROUP_SCHEMA = {
+  $id: 'Group',
+  type: 'object',
+  required: ['slug', 'name'],
+  properties: { slug: { type: 'string' }, name: { type: 'string' } },
+} as const;
+
+export const MODEL_POLICY_SCHEMA = {
+  $id: 'ModelPolicy',
+  type: 'object',
+  required: ['model', 'appFilePath'],
+  properties: {
+    model: { type: 'string', description: 'as phones report it, e.g. VVX_500' },
+    appFilePath: { ...nullableString, description: "this model's APP_FILE_PATH, or null for the tenant's" },
+  },
+} as const;
+
+export const USER_SCHEMA = {
+  $id: 'User',
+  type: 'object',
+  required: ['username', 'role', 'tenant', 'disabled', 'createdAt'],
+  properties: {
+    username: { type: 'string' },
+    role: { type: 'string', enum: ['super-admin', 'tenant-admin', 'read-only'] },
+    tenant: { ...nullableString, description: 'the tenant the user is limited to, or null (every tenant)' },
+    disabled: { type: 'boolean' },
+    createdAt: { type: 'string' },
+  },
+} as const;
+
+export const API_TOKEN_SCHEMA = {
+  $id: 'ApiToken',
+  type: 'object',
+  description: 'An API token as lists show it: never the token itself.',
+  required: ['id', 'name', 'prefix', 'createdAt', 'lastUsedAt', 'revokedAt', 'expiresAt'],
+  properties: {
+    id: { type: 'integer' },
+    name: { type: 'string' },
+    prefix: { type: 'string' },
+    createdAt: { type: 'string' },
+    lastUsedAt: nullableString,
+    revokedAt: nullableString,
+    expiresAt: nullableString,
+  },
+} as const;
+
+export const AUDIT_ENTRY_SCHEMA = {
+  $id: 'AuditEntry',
+  type: 'object',
+  required: ['id', 'at', 'username', 'tenant', 'action', 'target', 'before', 'after', 'ip'],
+  properties: {
+    id: { type: 'integer' },
+    at: { type: 'string' },
+    username: { type: 'string' },
+    tenant: { ...nullableString, description: "the tenant changed, or null for what belongs to none (users)" },
+    action: { type: 'string' },
+    target: { type: 'string' },
+    before: { description: 'the value before the change (secrets masked), or null' },
+    after: { description: 'the value after the change (secrets masked), or null' },
+    ip: nullableString,
+  },
+} as const;
+
 /** Every shared schema, registered with app.addSchema. */
-export const SHARED_SCHEMAS = [PROBLEM_SCHEMA, TENANT_SCHEMA, SITE_SCHEMA, DEVICE_SCHEMA, PARAMETER_LAYER_SCHEMA];
+export const SHARED_SCHEMAS = [PROBLEM_SCHEMA, TENANT_SCHEMA, SITE_SCHEMA, DEVICE_SCHEMA, PARAMETER_LAYER_SCHEMA, GROUP_SCHEMA, MODEL_POLICY_SCHEMA, USER_SCHEMA, API_TOKEN_SCHEMA, AUDIT_ENTRY_SCHEMA];
 
 const problemResponse = (description: string) => ({ description, content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: 'Problem#' } } } });
 

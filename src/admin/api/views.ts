@@ -1,6 +1,7 @@
 // What the API shows of stored records: fixed key order (ETags hash it), no secrets or ids.
 
-import type { Device, Site, Tenant } from '../../store/store.js';
+import type { AdminUserInfo } from '../admin-users.js';
+import type { ApiToken, AuditEntry, Device, DeviceGroup, ModelPolicy, Site, Tenant } from '../../store/store.js';
 
 export function tenantView(t: Tenant) {
   return { slug: t.slug, name: t.name, pathPrefix: t.pathPrefix, hostnames: t.hostnames, unknownDevices: t.unknownDevices, createdAt: t.createdAt };
@@ -31,5 +32,36 @@ export function deviceView(d: Device, slugs: ReadonlyMap<string, string>) {
       lastFile: d.lastFile,
       userAgent: d.userAgent,
     },
+  };
+}
+
+export function groupView(g: DeviceGroup) {
+  return { slug: g.slug, name: g.name };
+}
+
+export function modelPolicyView(m: ModelPolicy) {
+  return { model: m.model, appFilePath: m.appFilePath };
+}
+
+export function userView(u: AdminUserInfo) {
+  return { username: u.username, role: u.role, tenant: u.tenant, disabled: u.disabled, createdAt: u.createdAt };
+}
+
+export function apiTokenView(t: ApiToken) {
+  return { id: t.id, name: t.name, prefix: t.prefix, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt, expiresAt: t.expiresAt };
+}
+
+/** `slugs` maps tenant ids to slugs. */
+export function auditEntryView(e: AuditEntry, slugs: ReadonlyMap<number, string>) {
+  return {
+    id: e.id,
+    at: e.at,
+    username: e.username,
+    tenant: e.tenantId === null ? null : (slugs.get(e.tenantId) ?? String(e.tenantId)),
+    action: e.action,
+    target: e.target,
+    before: e.before ?? null,
+    after: e.after ?? null,
+    ip: e.ip ?? null,
   };
 }

@@ -1,0 +1,97 @@
+// Driving the admin REST API in tests: fetch with a session cookie (plus its CSRF token) or a
+// bearer token, login, ETags, and the shape every error must have (problem+json).
+
+import assert from 'node:assert/strict';
+
+/** The password every test administrator gets. */
+export const TEST_ADMIN_PASSWORD = 'correct horse battery';
+
+/** Credentials of one administrator: a console session, or an API token. */
+export interface Who {
+  cookie?: string;
+  csrf?: string;
+  bearer?: string;
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  ifMatch?: string;
+  headers?: Record<string, string>;
+}
+
+/** A client of the API at `base` (http://127.0.0.1:port). Every request times out after 10 s. */
+export function adminApiClient(base: () => string) {
+  async function call(as: Who | undefined, method: string, path: string, opts: CallOptions = {}): Promise<Answer> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (as?.cookie) headers.cookie = as.cookie;
+    if (as?.csrf && method !== 'GET') headers['x-csrf-token'] = as.csrf;
+    if (as?.bearer) headers.authorization = `Bearer ${as.bearer}`;
+    if (opts.ifMatch !== undefined) headers['if-match'] = opts.ifMatch;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(base() + path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}), signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  async function logIn(username: string, password = TEST_ADMIN_PASSWORD): Promise<Who> {
+    const res = await fetch(`${base()}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }), signal: AbortSignal.timeout(10_000) });
+    assert.equal(res.status, 200, await res.clone().text());
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('pp_session='));
+    assert.ok(cookie, 'login sets the session cookie');
+    const body = (await res.json()) as { csrfToken: string };
+    return { cookie: cookie.split(';')[0], csrf: body.csrfToken };
+  }
+
+  async function etag(as: Who, path: string): Promise<string> {
+    const r = await call(as, 'GET', path);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const tag = r.headers.get('etag');
+    assert.ok(tag, `GET ${path} sends an ETag`);
+    return tag;
+  }
+
+  return { call, logIn, etag };
+}
+
+/** Asserts an RFC 9457 problem with that status (and a detail matching `detail`). */
+export function assertProblem(r: Answer, status: number, detail?: RegExp): void {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  assert.match(r.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  assert.equal(r.body.status, status);
+  assert.equal(typeof r.body.title, 'string');
+  assert.equal(typeof r.body.type, 'string');
+  assert.equal(typeof r.body.detail, 'string');
+  if (detail) assert.match(r.body.detail, detail);
+}
+
+/**
+ * The routes test/admin/api-routes-more.test.ts covers (it checks its table is exactly these), so
+ * api-routes.test.ts can check that the two tables together cover every documented route.
+ */
+export const MORE_TABLE_ROUTES: readonly string[] = [
+  'get /api/v1/parameter-names/check',
+  'get /api/v1/tenants/{tenant}/groups',
+  'post /api/v1/tenants/{tenant}/groups',
+  'get /api/v1/tenants/{tenant}/groups/{group}',
+  'delete /api/v1/tenants/{tenant}/groups/{group}',
+  'get /api/v1/tenants/{tenant}/models',
+  'get /api/v1/tenants/{tenant}/models/{model}',
+  'put /api/v1/tenants/{tenant}/models/{model}',
+  'delete /api/v1/tenants/{tenant}/models/{model}',
+  'get /api/v1/users',
+  'post /api/v1/users',
+  'get /api/v1/users/{username}',
+  'patch /api/v1/users/{username}',
+  'delete /api/v1/users/{username}',
+  'get /api/v1/me',
+  'get /api/v1/me/tokens',
+  'post /api/v1/me/tokens',
+  'delete /api/v1/me/tokens/{id}',
+  'get /api/v1/audit',
+];

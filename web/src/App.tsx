@@ -1,0 +1,90 @@
+// The console's shell: who is logged in (recovered from the session cookie after a reload), the
+// header with the tenant's sections, and which page the URL names.
+
+import { useEffect, useState } from 'react';
+import { ApiError, messageOf, request, setCsrfToken } from './api.js';
+import { ErrorNote } from './components/ErrorNote.js';
+import { DevicePage } from './pages/DevicePage.js';
+import { DevicesPage } from './pages/DevicesPage.js';
+import { LoginPage } from './pages/LoginPage.js';
+import { SitePage } from './pages/SitePage.js';
+import { SitesPage } from './pages/SitesPage.js';
+import { TenantPicker } from './pages/TenantPicker.js';
+import { Link, match, navigate, useLocation } from './router.js';
+import type { User } from './types.js';
+
+type Me = User & { csrfToken?: string };
+
+export function App() {
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const { path } = useLocation();
+
+  useEffect(() => {
+    request<Me>('GET', '/api/v1/me')
+      .then(({ data }) => {
+        setCsrfToken(data.csrfToken ?? null);
+        setUser({ username: data.username, role: data.role, tenant: data.tenant });
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof ApiError && err.status === 401)) setError(messageOf(err));
+        setUser(null);
+      });
+  }, []);
+
+  const logout = async () => {
+    try {
+      await request('POST', '/api/v1/logout');
+    } catch {
+      /* the session may already be gone: the console forgets it either way */
+    }
+    setCsrfToken(null);
+    setUser(null);
+    navigate('/');
+  };
+
+  if (user === undefined) return <p className="loading">Loading…</p>;
+  if (user === null) {
+    return (
+      <>
+        <ErrorNote error={error} />
+        <LoginPage onLoggedIn={(u) => setUser(u)} />
+      </>
+    );
+  }
+
+  const tenant = match('/t/:tenant', path.split('/').slice(0, 3).join('/'))?.tenant ?? null;
+  return (
+    <>
+      <header className="top">
+        <Link to="/" className="brand">
+          polyprov
+        </Link>
+        {tenant && (
+          <nav aria-label="Sections">
+            <span className="tenant">{tenant}</span>
+            <Link to={`/t/${encodeURIComponent(tenant)}/sites`}>Sites</Link>
+            <Link to={`/t/${encodeURIComponent(tenant)}/devices`}>Devices</Link>
+          </nav>
+        )}
+        <span className="who">
+          {user.username} ({user.role})
+          <button type="button" onClick={() => void logout()}>
+            Log out
+          </button>
+        </span>
+      </header>
+      <main>{page(path, user)}</main>
+    </>
+  );
+}
+
+function page(path: string, user: User) {
+  let m: Record<string, string> | null;
+  if ((m = match('/t/:tenant/sites', path))) return <SitesPage tenant={m.tenant!} />;
+  if ((m = match('/t/:tenant/sites/:site', path))) return <SitePage key={path} tenant={m.tenant!} site={m.site!} />;
+  if ((m = match('/t/:tenant/devices', path))) return <DevicesPage tenant={m.tenant!} />;
+  if ((m = match('/t/:tenant/devices/:mac', path))) return <DevicePage key={path} tenant={m.tenant!} mac={m.mac!} />;
+  if ((m = match('/t/:tenant', path))) return <SitesPage tenant={m.tenant!} />;
+  return <TenantPicker user={user} />;
+}
