@@ -242,7 +242,7 @@ function printBanner(cfg: ServerConfig, listeners: Listener[], demo: DemoCredent
   }
   if (admin) {
     const at = cfg.admin.host.includes(':') ? `[${cfg.admin.host}]` : cfg.admin.host === '0.0.0.0' ? printedHost(cfg) : cfg.admin.host;
-    lines.push(`  ADMIN http://${at}:${admin.port}/api/v1/docs   (REST API; polyprov user add / token create manage access)`);
+    lines.push(`  ADMIN http://${at}:${admin.port}/   (console; REST API at /api/v1, its docs at /api/v1/docs)`);
     if (admin.initial) lines.push(`  first login: user ${admin.initial.username}, password in ${admin.initial.file} (change it, then the file goes)`);
   }
   if (dhcp) lines.push(`  DHCP  INFORM answered on UDP ${dhcp.port} for ${cfg.dhcpInform.rules.map((r) => r.subnet).join(', ')}`);
