@@ -23,6 +23,8 @@ export interface CallOptions {
   body?: unknown;
   ifMatch?: string;
   headers?: Record<string, string>;
+  /** A body sent as is with its content type (a CSV file), instead of `body` as JSON. */
+  raw?: { contentType: string; data: string };
 }
 
 /** A client of the API at `base` (http://127.0.0.1:port). Every request times out after 10 s. */
@@ -34,9 +36,13 @@ export function adminApiClient(base: () => string) {
     if (as?.bearer) headers.authorization = `Bearer ${as.bearer}`;
     if (opts.ifMatch !== undefined) headers['if-match'] = opts.ifMatch;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(base() + path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}), signal: AbortSignal.timeout(10_000) });
+    if (opts.raw !== undefined) headers['content-type'] = opts.raw.contentType;
+    const data = opts.raw !== undefined ? opts.raw.data : opts.body !== undefined ? JSON.stringify(opts.body) : undefined;
+    const res = await fetch(base() + path, { method, headers, ...(data !== undefined ? { body: data } : {}), signal: AbortSignal.timeout(10_000) });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+    // Answers that are not JSON (a CSV export) come back as their text.
+    const json = /json/.test(res.headers.get('content-type') ?? 'json');
+    return { status: res.status, headers: res.headers, body: text ? (json ? JSON.parse(text) : text) : undefined };
   }
 
   async function logIn(username: string, password = TEST_ADMIN_PASSWORD): Promise<Who> {
@@ -94,4 +100,19 @@ export const MORE_TABLE_ROUTES: readonly string[] = [
   'post /api/v1/me/tokens',
   'delete /api/v1/me/tokens/{id}',
   'get /api/v1/audit',
+];
+
+/** The routes test/admin/api-routes-reach.test.ts covers: resync, CSV import and export, overrides, logs. */
+export const REACH_TABLE_ROUTES: readonly string[] = [
+  'post /api/v1/tenants/{tenant}/resync',
+  'get /api/v1/tenants/{tenant}/resync',
+  'get /api/v1/tenants/{tenant}/resync/{id}',
+  'get /api/v1/tenants/{tenant}/devices/{mac}/reach',
+  'post /api/v1/tenants/{tenant}/import',
+  'get /api/v1/tenants/{tenant}/export/{kind}',
+  'get /api/v1/tenants/{tenant}/devices/{mac}/overrides',
+  'post /api/v1/tenants/{tenant}/devices/{mac}/overrides/clear',
+  'post /api/v1/tenants/{tenant}/devices/{mac}/overrides/restore',
+  'get /api/v1/tenants/{tenant}/devices/{mac}/logs',
+  'get /api/v1/tenants/{tenant}/devices/{mac}/logs/{kind}',
 ];

@@ -24,6 +24,11 @@ import { registerUserRoutes } from './routes-users.js';
 import { registerParameterRoutes } from './routes-parameters.js';
 import { registerSiteRoutes } from './routes-sites.js';
 import { registerTenantRoutes } from './routes-tenants.js';
+import { registerResyncRoutes } from './routes-resync.js';
+import { registerImportRoutes } from './routes-import.js';
+import { registerOverrideRoutes } from './routes-overrides.js';
+import { registerLogRoutes } from './routes-logs.js';
+import type { ResyncRunOptions } from '../reach.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
 export interface AdminApiOptions {
@@ -34,6 +39,8 @@ export interface AdminApiOptions {
   auth?: AuthOptions;
   /** Shown in the OpenAPI document. */
   version?: string;
+  /** Passed to every resync run the API starts (tests bind SIP to loopback and shorten its timers). */
+  reach?: Partial<ResyncRunOptions>;
 }
 
 /** A route the API documents: method and path in OpenAPI form (`/api/v1/tenants/{tenant}`). */
@@ -91,6 +98,10 @@ export async function buildAdminApi(ctx: AdminContext, opts: AdminApiOptions): P
     registerModelRoutes(api, ctx);
     registerUserRoutes(api, ctx);
     registerAuditRoutes(api, ctx);
+    registerResyncRoutes(api, ctx, { logger: opts.logger, ...(opts.reach ? { reach: opts.reach } : {}) });
+    await api.register(async (csv) => registerImportRoutes(csv, ctx));
+    registerOverrideRoutes(api, ctx);
+    registerLogRoutes(api, ctx);
   });
   await app.ready();
   return app;

@@ -42,7 +42,8 @@ async function slugMap(ctx: AdminContext, t: Tenant): Promise<Map<string, string
   return new Map([...sites.map((s) => [`site:${s.id}`, s.slug] as const), ...groups.map((g) => [`group:${g.id}`, g.slug] as const)]);
 }
 
-async function requireDeviceIn(ctx: AdminContext, t: Tenant, mac: string): Promise<Device> {
+/** The tenant's device with this MAC, or 404 problem+json. */
+export async function requireDeviceIn(ctx: AdminContext, t: Tenant, mac: string): Promise<Device> {
   const d = await ctx.store.getDevice(t.id, requireMac(mac));
   if (!d) throw new ApiProblem(404, `no device ${requireMac(mac)} in tenant "${t.slug}" (see GET /api/v1/tenants/${t.slug}/devices)`);
   return d;

@@ -136,8 +136,54 @@ export const AUDIT_ENTRY_SCHEMA = {
   },
 } as const;
 
+export const REACH_JOB_SCHEMA = {
+  $id: 'ReachJob',
+  type: 'object',
+  description: 'A resync job: its devices are fixed when it is created, and reached at its pace.',
+  required: ['id', 'via', 'selector', 'rate', 'jitter', 'status', 'total', 'done', 'outcomes', 'createdAt', 'updatedAt'],
+  properties: {
+    id: { type: 'integer' },
+    via: { type: 'string', enum: ['notify', 'push'] },
+    selector: { type: 'object', additionalProperties: { type: 'string' }, description: 'how the devices were chosen, for people' },
+    rate: { type: 'number', description: 'devices per second' },
+    jitter: { type: 'number' },
+    status: { type: 'string', enum: ['running', 'done', 'cancelled'] },
+    total: { type: 'integer' },
+    done: { type: 'integer' },
+    outcomes: { type: 'object', additionalProperties: { type: 'integer' } },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+  },
+} as const;
+
+export const REACH_RESULT_SCHEMA = {
+  $id: 'ReachResult',
+  type: 'object',
+  required: ['mac', 'via', 'outcome', 'status', 'detail', 'target', 'job', 'at'],
+  properties: {
+    mac: { type: 'string' },
+    via: { type: 'string', enum: ['notify', 'push'] },
+    outcome: { type: 'string', enum: ['ok', 'rejected', 'timeout', 'error'] },
+    status: { type: ['integer', 'null'], description: 'SIP or HTTP status of the final answer' },
+    detail: { type: 'string' },
+    target: { type: 'string' },
+    job: { type: ['integer', 'null'], description: 'the resync job, or null for a one-off' },
+    at: { type: 'string' },
+  },
+} as const;
+
+/** Path parameters of a route under one device. */
+export const DEVICE_PATH_PARAMS = {
+  type: 'object',
+  required: ['tenant', 'mac'],
+  properties: {
+    tenant: { type: 'string', minLength: 1, maxLength: 64, description: "the tenant's slug" },
+    mac: { type: 'string', minLength: 12, maxLength: 17, description: '12 hex digits, with or without : or - separators' },
+  },
+} as const;
+
 /** Every shared schema, registered with app.addSchema. */
-export const SHARED_SCHEMAS = [PROBLEM_SCHEMA, TENANT_SCHEMA, SITE_SCHEMA, DEVICE_SCHEMA, PARAMETER_LAYER_SCHEMA, GROUP_SCHEMA, MODEL_POLICY_SCHEMA, USER_SCHEMA, API_TOKEN_SCHEMA, AUDIT_ENTRY_SCHEMA];
+export const SHARED_SCHEMAS = [PROBLEM_SCHEMA, TENANT_SCHEMA, SITE_SCHEMA, DEVICE_SCHEMA, PARAMETER_LAYER_SCHEMA, GROUP_SCHEMA, MODEL_POLICY_SCHEMA, USER_SCHEMA, API_TOKEN_SCHEMA, AUDIT_ENTRY_SCHEMA, REACH_JOB_SCHEMA, REACH_RESULT_SCHEMA];
 
 const problemResponse = (description: string) => ({ description, content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: 'Problem#' } } } });
 

@@ -1,7 +1,7 @@
 // What the API shows of stored records: fixed key order (ETags hash it), no secrets or ids.
 
 import type { AdminUserInfo } from '../admin-users.js';
-import type { ApiToken, AuditEntry, Device, DeviceGroup, ModelPolicy, Site, Tenant } from '../../store/store.js';
+import type { ApiToken, AuditEntry, Device, DeviceGroup, ModelPolicy, ReachJob, ReachResult, Site, Tenant } from '../../store/store.js';
 
 export function tenantView(t: Tenant) {
   return { slug: t.slug, name: t.name, pathPrefix: t.pathPrefix, hostnames: t.hostnames, unknownDevices: t.unknownDevices, createdAt: t.createdAt };
@@ -64,4 +64,12 @@ export function auditEntryView(e: AuditEntry, slugs: ReadonlyMap<number, string>
     after: e.after ?? null,
     ip: e.ip ?? null,
   };
+}
+
+export function reachJobView(j: ReachJob) {
+  return { id: j.id, via: j.method, selector: j.selector, rate: j.ratePerSecond, jitter: j.jitter, status: j.status, total: j.total, done: j.done, outcomes: j.outcomes, createdAt: j.createdAt, updatedAt: j.updatedAt };
+}
+
+export function reachResultView(r: ReachResult) {
+  return { mac: r.mac, via: r.method, outcome: r.outcome, status: r.status, detail: r.detail, target: r.target, job: r.jobId, at: r.at };
 }
