@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
 import { createTokenFor } from '../../src/admin/admin-auth.js';
 import type { AdminContext } from '../../src/admin/admin-context.js';
 import { addUser } from '../../src/admin/admin-users.js';
@@ -12,7 +10,7 @@ import { listAudit } from '../../src/admin/audit-log.js';
 import { addDevice, addGroup, setModelPolicy } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
 import { openAdminContext } from '../../src/app.js';
-import { adminApiClient, assertProblem, MORE_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type Who } from '../support/admin-api.js';
+import { adminApiClient, assertProblem, MORE_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type Who, errorRecordingLogger } from '../support/admin-api.js';
 import { tempDir } from '../support/server-process.js';
 
 // The admin API routes beyond the first slice (groups, model policies, users, tokens, /me, audit)
@@ -25,7 +23,7 @@ const ACME_MAC = '0004f2a1b2c3';
 let dataDir: string;
 let ctx: AdminContext;
 let api: RunningAdminApi;
-const errorLines: string[] = [];
+const { logger: errorLogger, lines: errorLines } = errorRecordingLogger();
 const { call, logIn, etag } = adminApiClient(() => `http://127.0.0.1:${api.port}`);
 const who: Record<'root' | 'acmeAdmin' | 'acmeReader' | 'globexAdmin', Who> = { root: {}, acmeAdmin: {}, acmeReader: {}, globexAdmin: {} };
 /** A token of acme-admin's that the table's revocation case revokes. */
@@ -113,13 +111,7 @@ before(async () => {
   await addUser(ctx, 'cli', { username: 'gone-user', role: 'read-only', tenant: 'globex', password: TEST_ADMIN_PASSWORD });
   revocableTokenId = (await createTokenFor(ctx, 'cli', 'acme-admin', 'old script')).id;
   CASES = table();
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      errorLines.push(String(chunk));
-      done();
-    },
-  });
-  api = await startAdminApi(ctx, { host: '127.0.0.1', port: 0, logger: pino({ level: 'error' }, sink) });
+  api = await startAdminApi(ctx, { host: '127.0.0.1', port: 0, logger: errorLogger });
   who.root = await logIn('root');
   who.acmeAdmin = await logIn('acme-admin');
   who.acmeReader = await logIn('acme-reader');

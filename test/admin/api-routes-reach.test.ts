@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { rmSync } from 'node:fs';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
 import { addUser } from '../../src/admin/admin-users.js';
 import { documentedRoutes } from '../../src/admin/api/api-app.js';
 import { startAdminApi, type RunningAdminApi } from '../../src/admin/api/start-admin-api.js';
@@ -14,7 +13,7 @@ import { addDevice, addGroup } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
 import { openCore, type OpenCore } from '../../src/app.js';
 import type { Tenant } from '../../src/store/store.js';
-import { adminApiClient, assertProblem, REACH_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type CallOptions, type Who } from '../support/admin-api.js';
+import { adminApiClient, assertProblem, REACH_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type CallOptions, type Who, errorRecordingLogger } from '../support/admin-api.js';
 import { tempDir } from '../support/server-process.js';
 import { phoneResponse } from '../support/sipp.js';
 import { waitFor } from '../support/wait-for.js';
@@ -40,7 +39,7 @@ let phone: Socket;
 let notifies: string[] = [];
 let firstJobId = 0;
 const tenants: Record<string, Tenant> = {};
-const errorLines: string[] = [];
+const { logger: errorLogger, lines: errorLines } = errorRecordingLogger();
 const { call, logIn } = adminApiClient(() => `http://127.0.0.1:${api.port}`);
 const who: Record<'root' | 'acmeAdmin' | 'acmeReader' | 'globexAdmin', Who> = { root: {}, acmeAdmin: {}, acmeReader: {}, globexAdmin: {} };
 
@@ -95,13 +94,7 @@ async function finished(id: number): Promise<Answer> {
 
 before(async () => {
   dataDir = tempDir('polyprov-api-reach-test-');
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      errorLines.push(String(chunk));
-      done();
-    },
-  });
-  const logger = pino({ level: 'error' }, sink);
+  const logger = errorLogger;
   opened = await openCore({ dataDir, inventoryFlushMs: 50, blobCacheMb: 16 }, logger);
   const ctx = opened.ctx;
   tenants.acme = (await addTenant(ctx, 'acme', { password: 'acme-password-1' })).tenant;

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
 import { createTokenFor } from '../../src/admin/admin-auth.js';
 import type { AdminContext } from '../../src/admin/admin-context.js';
 import { addUser } from '../../src/admin/admin-users.js';
@@ -13,7 +11,7 @@ import { setParameters } from '../../src/admin/parameters.js';
 import { addDevice, addGroup, addSite } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
 import { openAdminContext } from '../../src/app.js';
-import { adminApiClient, assertProblem, MORE_TABLE_ROUTES, REACH_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type Who } from '../support/admin-api.js';
+import { adminApiClient, assertProblem, MORE_TABLE_ROUTES, REACH_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type Who, errorRecordingLogger } from '../support/admin-api.js';
 import { tempDir } from '../support/server-process.js';
 
 // Every resource route of the admin API on a real fastify listener (127.0.0.1, port 0) over a
@@ -30,7 +28,7 @@ let dataDir: string;
 let ctx: AdminContext;
 let api: RunningAdminApi;
 let base: string;
-const errorLines: string[] = [];
+const { logger: errorLogger, lines: errorLines } = errorRecordingLogger();
 
 const { call, logIn, etag } = adminApiClient(() => base);
 const who: Record<'root' | 'acmeAdmin' | 'acmeReader' | 'globexAdmin', Who> = { root: {}, acmeAdmin: {}, acmeReader: {}, globexAdmin: {} };
@@ -54,13 +52,7 @@ before(async () => {
   await addUser(ctx, 'cli', { username: 'acme-admin', role: 'tenant-admin', tenant: 'acme', password: PASSWORD });
   await addUser(ctx, 'cli', { username: 'acme-reader', role: 'read-only', tenant: 'acme', password: PASSWORD });
   await addUser(ctx, 'cli', { username: 'globex-admin', role: 'tenant-admin', tenant: 'globex', password: PASSWORD });
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      errorLines.push(String(chunk));
-      done();
-    },
-  });
-  api = await startAdminApi(ctx, { host: '127.0.0.1', port: 0, logger: pino({ level: 'error' }, sink) });
+  api = await startAdminApi(ctx, { host: '127.0.0.1', port: 0, logger: errorLogger });
   base = `http://127.0.0.1:${api.port}`;
   who.root = await logIn('root');
   who.acmeAdmin = await logIn('acme-admin');

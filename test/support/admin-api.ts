@@ -2,6 +2,8 @@
 // bearer token, login, ETags, and the shape every error must have (problem+json).
 
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
 
 /** The password every test administrator gets. */
 export const TEST_ADMIN_PASSWORD = 'correct horse battery';
@@ -116,3 +118,15 @@ export const REACH_TABLE_ROUTES: readonly string[] = [
   'get /api/v1/tenants/{tenant}/devices/{mac}/logs',
   'get /api/v1/tenants/{tenant}/devices/{mac}/logs/{kind}',
 ];
+
+/** A pino logger at level error whose lines the test collects, to assert that no request failed on the server side. */
+export function errorRecordingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'error' }, sink), lines };
+}
