@@ -10,7 +10,7 @@ import { listAudit } from '../../src/admin/audit-log.js';
 import { addDevice, addGroup, setModelPolicy } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
 import { openAdminContext } from '../../src/app.js';
-import { adminApiClient, assertProblem, MORE_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type Who, errorRecordingLogger } from '../support/admin-api.js';
+import { addTestAdmins, adminApiClient, logInTestAdmins, type TestAdmins, assertProblem, MORE_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type Who, errorRecordingLogger } from '../support/admin-api.js';
 import { tempDir } from '../support/server-process.js';
 
 // The admin API routes beyond the first slice (groups, model policies, users, tokens, /me, audit)
@@ -25,7 +25,7 @@ let ctx: AdminContext;
 let api: RunningAdminApi;
 const { logger: errorLogger, lines: errorLines } = errorRecordingLogger();
 const { call, logIn, etag } = adminApiClient(() => `http://127.0.0.1:${api.port}`);
-const who: Record<'root' | 'acmeAdmin' | 'acmeReader' | 'globexAdmin', Who> = { root: {}, acmeAdmin: {}, acmeReader: {}, globexAdmin: {} };
+const who: TestAdmins = { root: {}, acmeAdmin: {}, acmeReader: {}, globexAdmin: {} };
 /** A token of acme-admin's that the table's revocation case revokes. */
 let revocableTokenId = 0;
 
@@ -103,19 +103,13 @@ before(async () => {
   await setModelPolicy(ctx, acme, 'VVX_600', 'old/vvx600.sip.ld');
   await setModelPolicy(ctx, globex, 'CCX_600');
   await addDevice(ctx, acme, ACME_MAC, { group: 'temp' });
-  await addUser(ctx, 'cli', { username: 'root', role: 'super-admin', password: TEST_ADMIN_PASSWORD });
-  await addUser(ctx, 'cli', { username: 'acme-admin', role: 'tenant-admin', tenant: 'acme', password: TEST_ADMIN_PASSWORD });
-  await addUser(ctx, 'cli', { username: 'acme-reader', role: 'read-only', tenant: 'acme', password: TEST_ADMIN_PASSWORD });
-  await addUser(ctx, 'cli', { username: 'globex-admin', role: 'tenant-admin', tenant: 'globex', password: TEST_ADMIN_PASSWORD });
+  await addTestAdmins(ctx);
   await addUser(ctx, 'cli', { username: 'temp-user', role: 'tenant-admin', tenant: 'acme', password: TEST_ADMIN_PASSWORD });
   await addUser(ctx, 'cli', { username: 'gone-user', role: 'read-only', tenant: 'globex', password: TEST_ADMIN_PASSWORD });
   revocableTokenId = (await createTokenFor(ctx, 'cli', 'acme-admin', 'old script')).id;
   CASES = table();
   api = await startAdminApi(ctx, { host: '127.0.0.1', port: 0, logger: errorLogger });
-  who.root = await logIn('root');
-  who.acmeAdmin = await logIn('acme-admin');
-  who.acmeReader = await logIn('acme-reader');
-  who.globexAdmin = await logIn('globex-admin');
+  await logInTestAdmins(logIn, who);
 });
 
 after(async () => {

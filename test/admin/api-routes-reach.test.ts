@@ -3,7 +3,6 @@ import { createSocket, type Socket } from 'node:dgram';
 import { rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { addUser } from '../../src/admin/admin-users.js';
 import { documentedRoutes } from '../../src/admin/api/api-app.js';
 import { startAdminApi, type RunningAdminApi } from '../../src/admin/api/start-admin-api.js';
 import { listAudit } from '../../src/admin/audit-log.js';
@@ -13,7 +12,7 @@ import { addDevice, addGroup } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
 import { openCore, type OpenCore } from '../../src/app.js';
 import type { Tenant } from '../../src/store/store.js';
-import { adminApiClient, assertProblem, REACH_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type CallOptions, type Who, errorRecordingLogger } from '../support/admin-api.js';
+import { addTestAdmins, adminApiClient, logInTestAdmins, type TestAdmins, assertProblem, REACH_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type CallOptions, type Who, errorRecordingLogger } from '../support/admin-api.js';
 import { tempDir } from '../support/server-process.js';
 import { phoneResponse } from '../support/sipp.js';
 import { waitFor } from '../support/wait-for.js';
@@ -41,7 +40,7 @@ let firstJobId = 0;
 const tenants: Record<string, Tenant> = {};
 const { logger: errorLogger, lines: errorLines } = errorRecordingLogger();
 const { call, logIn } = adminApiClient(() => `http://127.0.0.1:${api.port}`);
-const who: Record<'root' | 'acmeAdmin' | 'acmeReader' | 'globexAdmin', Who> = { root: {}, acmeAdmin: {}, acmeReader: {}, globexAdmin: {} };
+const who: TestAdmins = { root: {}, acmeAdmin: {}, acmeReader: {}, globexAdmin: {} };
 
 interface RouteCase {
   method: string;
@@ -123,16 +122,10 @@ before(async () => {
   // A job that is never run: the table reads it.
   firstJobId = (await createResync(ctx, tenants.acme, { method: 'notify', macs: [ACME_MAC], ratePerSecond: 1, jitter: 0 })).id;
 
-  await addUser(ctx, 'cli', { username: 'root', role: 'super-admin', password: TEST_ADMIN_PASSWORD });
-  await addUser(ctx, 'cli', { username: 'acme-admin', role: 'tenant-admin', tenant: 'acme', password: TEST_ADMIN_PASSWORD });
-  await addUser(ctx, 'cli', { username: 'acme-reader', role: 'read-only', tenant: 'acme', password: TEST_ADMIN_PASSWORD });
-  await addUser(ctx, 'cli', { username: 'globex-admin', role: 'tenant-admin', tenant: 'globex', password: TEST_ADMIN_PASSWORD });
+  await addTestAdmins(ctx);
   CASES = table();
   api = await startAdminApi(ctx, { host: '127.0.0.1', port: 0, logger, reach: { sip: { bindHost: '127.0.0.1', t1Ms: 20 } } });
-  who.root = await logIn('root');
-  who.acmeAdmin = await logIn('acme-admin');
-  who.acmeReader = await logIn('acme-reader');
-  who.globexAdmin = await logIn('globex-admin');
+  await logInTestAdmins(logIn, who);
 });
 
 after(async () => {

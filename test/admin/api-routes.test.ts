@@ -3,7 +3,6 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createTokenFor } from '../../src/admin/admin-auth.js';
 import type { AdminContext } from '../../src/admin/admin-context.js';
-import { addUser } from '../../src/admin/admin-users.js';
 import { documentedRoutes } from '../../src/admin/api/api-app.js';
 import { startAdminApi, type RunningAdminApi } from '../../src/admin/api/start-admin-api.js';
 import { listAudit } from '../../src/admin/audit-log.js';
@@ -11,7 +10,7 @@ import { setParameters } from '../../src/admin/parameters.js';
 import { addDevice, addGroup, addSite } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
 import { openAdminContext } from '../../src/app.js';
-import { adminApiClient, assertProblem, MORE_TABLE_ROUTES, REACH_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type Who, errorRecordingLogger } from '../support/admin-api.js';
+import { addTestAdmins, adminApiClient, logInTestAdmins, type TestAdmins, assertProblem, MORE_TABLE_ROUTES, REACH_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type Who, errorRecordingLogger } from '../support/admin-api.js';
 import { tempDir } from '../support/server-process.js';
 
 // Every resource route of the admin API on a real fastify listener (127.0.0.1, port 0) over a
@@ -31,7 +30,7 @@ let base: string;
 const { logger: errorLogger, lines: errorLines } = errorRecordingLogger();
 
 const { call, logIn, etag } = adminApiClient(() => base);
-const who: Record<'root' | 'acmeAdmin' | 'acmeReader' | 'globexAdmin', Who> = { root: {}, acmeAdmin: {}, acmeReader: {}, globexAdmin: {} };
+const who: TestAdmins = { root: {}, acmeAdmin: {}, acmeReader: {}, globexAdmin: {} };
 
 before(async () => {
   dataDir = tempDir('polyprov-api-test-');
@@ -48,16 +47,10 @@ before(async () => {
   await addDevice(ctx, globex, GLOBEX_MAC, { site: 'secret-site' });
   await ctx.store.recordSightings([{ tenantId: acme.id, mac: ACME_MAC, at: new Date().toISOString(), ip: '192.0.2.10', model: 'VVX_450', firmware: '6.4.6.2813', phase: 'application' }]);
   await setParameters(ctx, globex, {}, ['voIpProt.server.1.address=globex.example']);
-  await addUser(ctx, 'cli', { username: 'root', role: 'super-admin', password: PASSWORD });
-  await addUser(ctx, 'cli', { username: 'acme-admin', role: 'tenant-admin', tenant: 'acme', password: PASSWORD });
-  await addUser(ctx, 'cli', { username: 'acme-reader', role: 'read-only', tenant: 'acme', password: PASSWORD });
-  await addUser(ctx, 'cli', { username: 'globex-admin', role: 'tenant-admin', tenant: 'globex', password: PASSWORD });
+  await addTestAdmins(ctx);
   api = await startAdminApi(ctx, { host: '127.0.0.1', port: 0, logger: errorLogger });
   base = `http://127.0.0.1:${api.port}`;
-  who.root = await logIn('root');
-  who.acmeAdmin = await logIn('acme-admin');
-  who.acmeReader = await logIn('acme-reader');
-  who.globexAdmin = await logIn('globex-admin');
+  await logInTestAdmins(logIn, who);
 });
 
 after(async () => {

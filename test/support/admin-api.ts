@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import type { AdminContext } from '../../src/admin/admin-context.js';
+import { addUser } from '../../src/admin/admin-users.js';
 
 /** The password every test administrator gets. */
 export const TEST_ADMIN_PASSWORD = 'correct horse battery';
@@ -129,4 +131,26 @@ export function errorRecordingLogger(): { logger: Logger; lines: string[] } {
     },
   });
   return { logger: pino({ level: 'error' }, sink), lines };
+}
+
+/** The four administrators every route-table test uses, by the role each one tests. */
+export type TestAdmins = Record<'root' | 'acmeAdmin' | 'acmeReader' | 'globexAdmin', Who>;
+
+/**
+ * Creates root (super-admin), acme-admin, acme-reader (read-only) and globex-admin with
+ * TEST_ADMIN_PASSWORD; tenants "acme" and "globex" must exist.
+ */
+export async function addTestAdmins(ctx: AdminContext): Promise<void> {
+  await addUser(ctx, 'cli', { username: 'root', role: 'super-admin', password: TEST_ADMIN_PASSWORD });
+  await addUser(ctx, 'cli', { username: 'acme-admin', role: 'tenant-admin', tenant: 'acme', password: TEST_ADMIN_PASSWORD });
+  await addUser(ctx, 'cli', { username: 'acme-reader', role: 'read-only', tenant: 'acme', password: TEST_ADMIN_PASSWORD });
+  await addUser(ctx, 'cli', { username: 'globex-admin', role: 'tenant-admin', tenant: 'globex', password: TEST_ADMIN_PASSWORD });
+}
+
+/** Logs the four test administrators in, filling `who` in place (it is shared with the table). */
+export async function logInTestAdmins(logIn: (username: string) => Promise<Who>, who: TestAdmins): Promise<void> {
+  who.root = await logIn('root');
+  who.acmeAdmin = await logIn('acme-admin');
+  who.acmeReader = await logIn('acme-reader');
+  who.globexAdmin = await logIn('globex-admin');
 }
