@@ -5,8 +5,7 @@
 // bundle, client-side routes, hashed assets, traversal) on a bare fastify instance.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,40 +13,15 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { registerConsoleStatic } from '../../src/admin/api/console-static.js';
 import { launchChromium } from '../support/browser.js';
+import { ensureConsoleBundle } from '../support/console-bundle.js';
 import { curl } from '../support/curl.js';
 import { cli, startServer, type ServerProcess } from '../support/server-process.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const WEB = join(ROOT, 'web');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const STEP_MS = 10_000;
 const MAC = '0004f2abc001';
 const PHONE_UA = `FileTransport PolycomVVX-VVX_450-UA/6.4.6.2163 (SN:${MAC}) Type/Application`;
-
-function newestSourceMtime(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    newest = Math.max(newest, s.isDirectory() ? newestSourceMtime(p) : s.mtimeMs);
-  }
-  return newest;
-}
-
-/** `npm test` on a clean clone has no bundle (CI does not run `npm run build`): build it, bounded in time. */
-function ensureConsoleBundle(): void {
-  const index = join(WEB, 'dist', 'index.html');
-  let builtAt = 0;
-  try {
-    builtAt = statSync(index).mtimeMs;
-  } catch {
-    /* not built */
-  }
-  const sourcesAt = Math.max(newestSourceMtime(join(WEB, 'src')), statSync(join(WEB, 'index.html')).mtimeMs, statSync(join(WEB, 'vite.config.ts')).mtimeMs);
-  if (builtAt > sourcesAt) return;
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', WEB, '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, `vite build of the console failed (${r.error?.message ?? ''}):\n${r.stdout}\n${r.stderr}`);
-}
 
 describe('the web console in headless chromium', () => {
   let server: ServerProcess;
