@@ -29,7 +29,7 @@ export interface ServerConfig {
   idleTimeoutMs: number;
   logLevel: string;
   /** The admin REST API (admin/api/), served by the primary. */
-  admin: { enabled: boolean; host: string; port: number };
+  admin: { enabled: boolean; host: string; port: number; tls: boolean };
   /** The DHCPINFORM responder (reach/dhcp/inform-responder.ts): off without rules. */
   dhcpInform: { rules: DhcpInformRule[]; host: string; port: number; serverId?: string };
 }
@@ -88,6 +88,8 @@ export type ConfigInput = {
   admin?: boolean;
   adminHost?: string;
   adminPort?: string | number;
+  /** true, or "true"/"1"/"false"/"0" from the environment. */
+  adminTls?: boolean | string;
   logLevel?: string;
 };
 
@@ -115,10 +117,19 @@ const ENV: Record<string, keyof ConfigInput> = {
   POLYPROV_DHCP_INFORM_HOST: 'dhcpInformHost',
   POLYPROV_ADMIN_HOST: 'adminHost',
   POLYPROV_ADMIN_PORT: 'adminPort',
+  POLYPROV_ADMIN_TLS: 'adminTls',
   POLYPROV_DHCP_INFORM_PORT: 'dhcpInformPort',
   POLYPROV_DHCP_INFORM_SERVER_ID: 'dhcpInformServerId',
   POLYPROV_LOG_LEVEL: 'logLevel',
 };
+
+/** A switch given as a boolean (flag, config file) or as text (environment). */
+function flag(what: string, v: boolean | string | undefined): boolean {
+  if (v === undefined || typeof v === 'boolean') return v ?? false;
+  if (/^(true|1|yes|on)$/i.test(v)) return true;
+  if (/^(false|0|no|off)?$/i.test(v)) return false;
+  throw new ConfigError(`${what}: "${v}" is not a switch; use true or false`);
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -170,8 +181,8 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     inventoryFlushMs: int('inventory flush interval', c.inventoryFlushMs, 1000, 10, 600_000),
     idleTimeoutMs: int('idle timeout', c.idleTimeoutMs, 60_000, 100, 3_600_000),
     logLevel: c.logLevel ?? 'info',
-    // Local only unless asked: administrators reach it through an SSH tunnel or a TLS proxy.
-    admin: { enabled: c.admin ?? true, host: c.adminHost ?? '127.0.0.1', port: int('admin API port', c.adminPort, 8088, 0, 65535) },
+    // Local only unless asked: administrators reach it through an SSH tunnel, a TLS proxy, or --admin-tls.
+    admin: { enabled: c.admin ?? true, host: c.adminHost ?? '127.0.0.1', port: int('admin API port', c.adminPort, 8088, 0, 65535), tls: flag('admin TLS', c.adminTls) },
     dhcpInform: {
       rules: (c.dhcpInform ?? []).map(dhcpInformRule),
       host: c.dhcpInformHost ?? '0.0.0.0',

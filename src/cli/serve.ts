@@ -16,6 +16,7 @@ import type { Tenant } from '../store/store.js';
 import { sweepTemporaryFiles } from '../blobs/local-disk-blob-store.js';
 import { join } from 'node:path';
 import { loadTlsMaterial } from '../servers/http/tls-material.js';
+import { isLoopbackHost } from '../domain/ip-subnet.js';
 
 export interface ServeFlags extends ConfigInput {
   demo?: boolean;
@@ -177,6 +178,7 @@ function printedHost(cfg: ServerConfig): string {
 
 interface RunningAdmin {
   port: number;
+  tls: boolean;
   initial: InitialAdmin | undefined;
   close(): Promise<void>;
 }
@@ -185,10 +187,13 @@ async function startAdmin(cfg: ServerConfig, logger: PinoLogger): Promise<Runnin
   const ctx = await openAdminContext(cfg);
   try {
     const initial = await ensureFirstSuperAdmin(ctx, cfg.dataDir);
-    const api = await startAdminApi(ctx, { host: cfg.admin.host, port: cfg.admin.port, logger });
-    logger.info({ protocol: 'admin-api', host: cfg.admin.host, port: api.port }, 'listening');
+    const tls = cfg.admin.tls ? await loadTlsMaterial(tlsOptions(cfg)) : undefined;
+    if (!tls && !isLoopbackHost(cfg.admin.host)) logger.warn({ host: cfg.admin.host }, 'the admin API listens beyond loopback over plain HTTP: passwords and session cookies cross the network in clear; add --admin-tls or put a TLS proxy in front');
+    const api = await startAdminApi(ctx, { host: cfg.admin.host, port: cfg.admin.port, logger, ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}) });
+    logger.info({ protocol: 'admin-api', tls: !!tls, host: cfg.admin.host, port: api.port }, 'listening');
     return {
       port: api.port,
+      tls: !!tls,
       initial,
       async close() {
         await api.close();
@@ -242,7 +247,7 @@ function printBanner(cfg: ServerConfig, listeners: Listener[], demo: DemoCredent
   }
   if (admin) {
     const at = cfg.admin.host.includes(':') ? `[${cfg.admin.host}]` : cfg.admin.host === '0.0.0.0' ? printedHost(cfg) : cfg.admin.host;
-    lines.push(`  ADMIN http://${at}:${admin.port}/   (console; REST API at /api/v1, its docs at /api/v1/docs)`);
+    lines.push(`  ADMIN ${admin.tls ? 'https' : 'http'}://${at}:${admin.port}/   (console; REST API at /api/v1, its docs at /api/v1/docs)`);
     if (admin.initial) lines.push(`  first login: user ${admin.initial.username}, password in ${admin.initial.file} (change it, then the file goes)`);
   }
   if (dhcp) lines.push(`  DHCP  INFORM answered on UDP ${dhcp.port} for ${cfg.dhcpInform.rules.map((r) => r.subnet).join(', ')}`);

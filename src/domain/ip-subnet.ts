@@ -54,6 +54,14 @@ export function addressNumber(ip: string): bigint | null {
   return null;
 }
 
+const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+
+/** True for 127.x.x.x, ::1 and "localhost": a listener there is reachable from this host only. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  return longestMatch(LOOPBACK.map(parseSubnet), host) >= 0;
+}
+
 /** `10.0.0.0/8`, `192.168.1.7` (a /32), `2001:db8::/32`; host bits set below the prefix are refused. */
 export function parseSubnet(text: string): Subnet {
   const trimmed = text.trim();

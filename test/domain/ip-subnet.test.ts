@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DomainError } from '../../src/domain/domain-error.js';
-import { addressNumber, longestMatch, parsedOrNone, parseSubnet, parseSubnetList, plainAddress } from '../../src/domain/ip-subnet.js';
+import { addressNumber, isLoopbackHost, longestMatch, parsedOrNone, parseSubnet, parseSubnetList, plainAddress } from '../../src/domain/ip-subnet.js';
 
 describe('client subnets', () => {
   test('IPv4 subnets match plain and IPv4-mapped client addresses, and nothing outside', () => {
@@ -47,5 +47,10 @@ describe('client subnets', () => {
     assert.equal(plainAddress(undefined), '');
     assert.deepEqual(parsedOrNone('10.0.0.0/8').map((s) => s.text), ['10.0.0.0/8']);
     assert.deepEqual(parsedOrNone('garbage'), []);
+  });
+
+  test('loopback hosts are 127/8, ::1, their IPv4-mapped form and localhost; nothing else', () => {
+    for (const h of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1', 'localhost']) assert.equal(isLoopbackHost(h), true, h);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', '2001:db8::1', 'prov.example.com', '']) assert.equal(isLoopbackHost(h), false, h);
   });
 });

@@ -76,7 +76,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
   return {
     httpUrl: `http://127.0.0.1:${ports.http}`,
     httpsUrl: `https://127.0.0.1:${ports.https}`,
-    adminUrl: `http://127.0.0.1:${ports['admin-api'] ?? 0}`,
+    adminUrl: `${opts.args?.includes('--admin-tls') ? 'https' : 'http'}://127.0.0.1:${ports['admin-api'] ?? 0}`,
     tftpPort: ports.tftp ?? 0,
     ftpPort: ports.ftp ?? 0,
     ftpsPort: ports.ftps ?? 0,
