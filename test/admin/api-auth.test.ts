@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -191,6 +192,18 @@ describe('OpenAPI document', () => {
       for (const part of ref.slice(2).split('/')) node = node?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
       assert.ok(node && typeof node === 'object', `${ref} resolves`);
     }
+  });
+
+  test('validates against the OpenAPI 3.1 schema (@seriousme/openapi-schema-validator), and a broken copy does not', async () => {
+    const doc = (await (await get('/api/v1/openapi.json')).json()) as any;
+    const result = await new Validator().validate(structuredClone(doc));
+    assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2)?.slice(0, 2000));
+    // The validator is not a rubber stamp: an operation without responses is refused.
+    const broken = structuredClone(doc);
+    const [firstPath] = Object.keys(broken.paths);
+    const [firstMethod] = Object.keys(broken.paths[firstPath!]);
+    broken.paths[firstPath!][firstMethod!].responses = 'none';
+    assert.equal((await new Validator().validate(broken)).valid, false);
   });
 
   test('the browsable docs are served', async () => {
