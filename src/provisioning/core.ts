@@ -173,6 +173,33 @@ export class ProvisioningCore {
 
   /** A read (GET, HEAD, RETR, RRQ): what the path means for this tenant and device. */
   handle(req: PhoneRequest): Promise<Answer> {
+    return this.counted(req, this.readAnswer(req));
+  }
+
+  /**
+   * Counts the answered request for the dashboard, in memory (the inventory recorder flushes it).
+   * It counts for its tenant only when the answer names one, which it does once the client has
+   * authenticated: otherwise anyone could add failures to any tenant's chart. Earlier refusals
+   * (bad path, no or wrong credentials) and failures of the core count under no tenant.
+   */
+  private counted<T extends Answer | UploadAnswer>(req: PhoneRequest, answer: Promise<T>): Promise<T> {
+    const count = (ok: boolean, slug: string | undefined) => {
+      const tenant = slug === undefined ? undefined : this.index.bySlug.get(slug);
+      this.deps.inventory.requests.count(tenant?.id ?? null, req.protocol, ok);
+    };
+    return answer.then(
+      (a) => {
+        count(a.ok, a.tenant);
+        return a;
+      },
+      (err: unknown) => {
+        count(false, undefined);
+        throw err;
+      },
+    );
+  }
+
+  private readAnswer(req: PhoneRequest): Promise<Answer> {
     // Only TFTP, and plain HTTP while a tenant bootstraps phones to HTTPS, pay for the secrets check.
     if (req.protocol === 'tftp') return this.answer(req).then((a) => this.withoutSecrets(req, a));
     if (req.protocol === 'http') return this.answer(req).then((a) => this.withoutSecretsOverHttp(req, a));
@@ -304,7 +331,11 @@ export class ProvisioningCore {
   }
 
   /** A write (PUT, STOR, WRQ) of `body`: stored as the phone's own file, or refused with a reason. */
-  async upload(req: PhoneRequest, body: Readable, declaredLength?: number): Promise<UploadAnswer> {
+  upload(req: PhoneRequest, body: Readable, declaredLength?: number): Promise<UploadAnswer> {
+    return this.counted(req, this.storeUpload(req, body, declaredLength));
+  }
+
+  private async storeUpload(req: PhoneRequest, body: Readable, declaredLength?: number): Promise<UploadAnswer> {
     const who = await this.identify(req);
     if ('problem' in who) return who;
     const { snap, ua, phonePath } = who;

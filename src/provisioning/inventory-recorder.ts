@@ -1,10 +1,16 @@
 import type { Sighting, Store } from '../store/store.js';
 import type { Logger } from './logger.js';
+import { RequestCounter } from './request-counter.js';
+
+/** How long request counts are kept (the dashboard reads at most 14 days back). */
+export const REQUEST_COUNTS_KEPT_MS = 14 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
 
 /**
  * Inventory updates (last seen, last IP, last file, firmware…) are coalesced in memory and written
  * in batches, so a config fetch never waits on a write it does not need. A crash loses at most one
- * flush interval of "last seen" data, never an upload.
+ * flush interval of "last seen" data, never an upload. The core's request counts ride on the same
+ * batches (`requests`): added to the store on every flush and on stop, old ones pruned hourly.
  */
 export class InventoryRecorder {
   private pending = new Map<string, Sighting>();
@@ -12,6 +18,9 @@ export class InventoryRecorder {
   private recentByIp = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** Requests the core answered, per tenant, minute and protocol, until the next flush. */
+  readonly requests = new RequestCounter();
+  private prunedAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -43,6 +52,7 @@ export class InventoryRecorder {
   /** Writes what is pending; resolves when it is in the store. */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
+      await this.flushRequestCounts();
       if (this.pending.size === 0) return;
       const batch = [...this.pending.values()];
       this.pending = new Map();
@@ -57,6 +67,26 @@ export class InventoryRecorder {
       }
     });
     return this.flushing;
+  }
+
+  private async flushRequestCounts(): Promise<void> {
+    const counts = this.requests.take();
+    if (counts.length) {
+      try {
+        await this.store.addRequestCounts(counts);
+      } catch (err) {
+        this.logger.error({ err, rows: counts.length }, 'could not record request counts; will retry');
+        this.requests.giveBack(counts);
+        return;
+      }
+    }
+    // Pruning rides on a flush that had counts to add: an idle process touches nothing.
+    if (counts.length && Date.now() - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = Date.now();
+      await this.store.pruneRequestCounts(new Date(Date.now() - REQUEST_COUNTS_KEPT_MS).toISOString()).catch((err: unknown) => {
+        this.logger.error({ err }, 'could not prune old request counts; will retry in an hour');
+      });
+    }
   }
 
   async stop(): Promise<void> {

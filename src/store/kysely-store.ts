@@ -52,6 +52,7 @@ import type {
   ApiToken,
   AuditEntry,
   AuditQuery,
+  GroupPatch,
   NewAdminSession,
   NewAdminUser,
   NewApiToken,
@@ -83,6 +84,9 @@ import type {
   ReachMethod,
   ReachOutcome,
   ReachResult,
+  RequestBucket,
+  RequestCount,
+  RequestProtocol,
   Rollout,
   RolloutPatch,
   RolloutSelector,
@@ -359,6 +363,7 @@ export class KyselyStore implements Store {
       await this.bumpGlobal(trx);
       // The foreign keys cascade too; deleting explicitly keeps this independent of them.
       await trx.deleteFrom('reach_results').where('tenant_id', '=', id).execute();
+      await trx.withTables<MetricsTables>().deleteFrom('request_metrics').where('tenant_id', '=', id).execute();
       const jobs = trx.selectFrom('reach_jobs').select('id').where('tenant_id', '=', id);
       await trx.deleteFrom('reach_job_devices').where('job_id', 'in', jobs).execute();
       await trx.deleteFrom('reach_jobs').where('tenant_id', '=', id).execute();
@@ -479,6 +484,21 @@ export class KyselyStore implements Store {
   }
   deleteGroup(tenantId: number, id: number): Promise<void> {
     return this.deleteGrouping('device_groups', 'group', tenantId, id);
+  }
+  async updateGroup(tenantId: number, id: number, patch: GroupPatch): Promise<DeviceGroup> {
+    return this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      const current = await trx.selectFrom('device_groups').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      if (!current) throw new NotFoundError(`group ${id} does not exist in tenant "${tenantSlug}"`);
+      if (patch.slug !== undefined && patch.slug !== current.slug) {
+        const hit = await trx.selectFrom('device_groups').select('id').where('tenant_id', '=', tenantId).where('slug', '=', patch.slug).executeTakeFirst();
+        if (hit) throw new ConflictError(`group "${patch.slug}" already exists in tenant "${tenantSlug}": choose another slug, or remove that group first`);
+      }
+      const set = defined({ slug: patch.slug, name: patch.name });
+      if (!Object.keys(set).length) return toSite(current);
+      const row = await trx.updateTable('device_groups').set(set).where('id', '=', current.id).returningAll().executeTakeFirstOrThrow();
+      return toSite(row);
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1575,6 +1595,112 @@ export class KyselyStore implements Store {
   async clearLoginFailures(key: string): Promise<void> {
     await this.write((trx) => trx.deleteFrom('login_failures').where('key', '=', key).execute());
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Request metrics (migration 0012): minutes since the epoch, tenant 0 for no known tenant.
+
+  async addRequestCounts(counts: RequestCount[]): Promise<void> {
+    const rows = mergeRequestCounts(counts);
+    if (!rows.length) return;
+    // Rows in key order, so two workers adding into the same rows lock them in the same order.
+    await this.write(async (trx) => {
+      const m = trx.withTables<MetricsTables>();
+      for (const chunk of chunks(rows, INSERT_CHUNK)) {
+        await m
+          .insertInto('request_metrics')
+          .values(chunk)
+          .onConflict((oc) =>
+            oc.columns(['tenant_id', 'minute', 'protocol']).doUpdateSet({
+              ok: sql<number>`request_metrics.ok + excluded.ok`,
+              failed: sql<number>`request_metrics.failed + excluded.failed`,
+            }),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async requestBuckets(tenantId: number | null, range: { from: string; to: string; bucketMinutes: number }): Promise<RequestBucket[]> {
+    const n = range.bucketMinutes;
+    if (!Number.isSafeInteger(n) || n < 1 || n > MAX_BUCKET_MINUTES) throw new TypeError(`requestBuckets: bucketMinutes must be an integer from 1 to ${MAX_BUCKET_MINUTES} (got ${String(n)})`);
+    const from = minuteAtOrAfter('requestBuckets: from', range.from);
+    const to = minuteAtOrAfter('requestBuckets: to', range.to);
+    // A literal, not a parameter: PostgreSQL matches the GROUP BY expression to the selected one by its text.
+    const bucket = sql<number>`(minute / ${sql.lit(n)}) * ${sql.lit(n)}`;
+    const rows = await this.db
+      .withTables<MetricsTables>()
+      .selectFrom('request_metrics')
+      .select((eb) => [bucket.as('bucket'), 'protocol', eb.fn.sum<number | string>('ok').as('ok'), eb.fn.sum<number | string>('failed').as('failed')])
+      .where('tenant_id', '=', tenantOrNone(tenantId))
+      .where('minute', '>=', from)
+      .where('minute', '<', to)
+      .groupBy([bucket, 'protocol'])
+      .orderBy('bucket')
+      .orderBy('protocol')
+      .execute();
+    return rows.map((r) => ({ at: new Date(Number(r.bucket) * MINUTE_MS).toISOString(), protocol: r.protocol as RequestProtocol, ok: Number(r.ok), failed: Number(r.failed) }));
+  }
+
+  async pruneRequestCounts(before: string): Promise<number> {
+    const minute = minuteAtOrAfter('pruneRequestCounts: before', before);
+    const res = await this.write((trx) => trx.withTables<MetricsTables>().deleteFrom('request_metrics').where('minute', '<', minute).executeTakeFirst());
+    return Number(res.numDeletedRows);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request metrics: the table is typed here (withTables) and created by migration 0012.
+
+interface RequestMetricsTable {
+  tenant_id: number;
+  minute: number;
+  protocol: string;
+  ok: number;
+  failed: number;
+}
+
+type MetricsTables = { request_metrics: RequestMetricsTable };
+
+const MINUTE_MS = 60_000;
+/** A year: larger buckets make no chart. */
+const MAX_BUCKET_MINUTES = 525_600;
+/** tenant_id of requests no tenant was known for. */
+const NO_TENANT = 0;
+const REQUEST_PROTOCOLS: readonly RequestProtocol[] = ['http', 'https', 'tftp', 'ftp', 'ftps'];
+
+function tenantOrNone(tenantId: number | null): number {
+  if (tenantId === null) return NO_TENANT;
+  if (!Number.isSafeInteger(tenantId) || tenantId < 1) throw new TypeError(`request metrics: bad tenant id ${String(tenantId)}`);
+  return tenantId;
+}
+
+/** The first whole minute (since the epoch) starting at or after an ISO time, or TypeError. */
+function minuteAtOrAfter(what: string, iso: string): number {
+  const ms = typeof iso === 'string' ? Date.parse(iso) : NaN;
+  if (!Number.isFinite(ms)) throw new TypeError(`${what}: not an ISO-8601 time: ${String(iso)}`);
+  return Math.ceil(ms / MINUTE_MS);
+}
+
+/** Checked counts summed by (tenant, minute, protocol), in that key order; all-zero rows dropped. */
+function mergeRequestCounts(counts: readonly RequestCount[]): RequestMetricsTable[] {
+  const byKey = new Map<string, RequestMetricsTable>();
+  for (const c of counts) {
+    const tenant_id = tenantOrNone(c.tenantId);
+    if (!REQUEST_PROTOCOLS.includes(c.protocol)) throw new TypeError(`addRequestCounts: unknown protocol ${JSON.stringify(c.protocol)} (expected one of ${REQUEST_PROTOCOLS.join(', ')})`);
+    const ms = typeof c.minute === 'string' ? Date.parse(c.minute) : NaN;
+    if (!Number.isFinite(ms) || ms % MINUTE_MS !== 0) throw new TypeError(`addRequestCounts: minute must be an ISO time on a minute boundary (got ${String(c.minute)})`);
+    for (const n of [c.ok, c.failed]) if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`addRequestCounts: counts must be non-negative integers (got ${String(n)})`);
+    const minute = ms / MINUTE_MS;
+    const key = `${tenant_id}|${minute}|${c.protocol}`;
+    const row = byKey.get(key);
+    if (row) {
+      row.ok += c.ok;
+      row.failed += c.failed;
+    } else byKey.set(key, { tenant_id, minute, protocol: c.protocol, ok: c.ok, failed: c.failed });
+  }
+  return [...byKey.values()]
+    .filter((r) => r.ok + r.failed > 0)
+    .sort((a, b) => a.tenant_id - b.tenant_id || a.minute - b.minute || compare(a.protocol, b.protocol));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -89,6 +89,12 @@ export interface DeviceGroup {
   name: string;
 }
 
+/** What updateGroup changes; undefined keeps the current value. */
+export interface GroupPatch {
+  slug?: string;
+  name?: string;
+}
+
 export interface Site extends DeviceGroup {
   /** The only client subnets (CIDR) this site's devices may use TFTP from; empty: the tenant's rule alone. */
   tftpSubnets: string[];
@@ -546,6 +552,32 @@ export interface TenantPolicyData {
   rollouts: Rollout[];
 }
 
+/** The protocols requests are counted under (the core's protocols). */
+export type RequestProtocol = 'http' | 'https' | 'tftp' | 'ftp' | 'ftps';
+
+/**
+ * Requests the provisioning core answered in one minute, for one tenant and protocol. `tenantId`
+ * null counts requests no tenant was known for (refused before a tenant authenticated).
+ */
+export interface RequestCount {
+  tenantId: number | null;
+  /** The minute's start, ISO (`2026-11-22T08:15:00.000Z`): seconds and milliseconds zero. */
+  minute: string;
+  protocol: RequestProtocol;
+  ok: number;
+  /** Not found, refused, authentication failed, or the core failed. */
+  failed: number;
+}
+
+/** Request counts of one bucket of `bucketMinutes` (aligned to multiples of it since the Unix epoch) and one protocol. */
+export interface RequestBucket {
+  /** The bucket's start, ISO. */
+  at: string;
+  protocol: RequestProtocol;
+  ok: number;
+  failed: number;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   close(): Promise<void>;
@@ -557,7 +589,7 @@ export interface Store {
   updateTenant(id: number, patch: TenantPatch): Promise<Tenant>;
   getTenantBySlug(slug: string): Promise<Tenant | undefined>;
   listTenants(): Promise<Tenant[]>;
-  /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows, firmware releases, rollouts, reach results and jobs, its administrators with their tokens and sessions); audit entries stay. */
+  /** Deletes the tenant and everything in it (sites, groups, models, devices, parameters, files rows, firmware releases, rollouts, reach results and jobs, request counts, its administrators with their tokens and sessions); audit entries stay. */
   deleteTenant(id: number): Promise<void>;
 
   /** ConflictError for a slug the tenant already has, or subnets overlapping another site's (the message names both sites). */
@@ -573,6 +605,13 @@ export interface Store {
   listGroups(tenantId: number): Promise<DeviceGroup[]>;
   getGroup(tenantId: number, slug: string): Promise<DeviceGroup | undefined>;
   deleteGroup(tenantId: number, id: number): Promise<void>;
+  /**
+   * Renames a group (slug) and/or changes its display name; undefined keeps. ConflictError for a
+   * slug another group of the tenant has (naming it and the tenant); NotFoundError for an unknown
+   * group (or another tenant's). Devices and parameters follow: they refer to the group's id.
+   * Bumps the tenant's revision.
+   */
+  updateGroup(tenantId: number, id: number, patch: GroupPatch): Promise<DeviceGroup>;
 
   /** Creates or updates the policy of one model in one tenant. */
   upsertModelPolicy(tenantId: number, model: string, patch: { appFilePath?: string | null }): Promise<ModelPolicy>;
@@ -769,4 +808,23 @@ export interface Store {
   recentLoginFailures(key: string, since: string, limit: number): Promise<string[]>;
   /** Forgets the key's failures (after a successful login). */
   clearLoginFailures(key: string): Promise<void>;
+
+  // Request metrics (the dashboard's chart). Never on a request's path: the core counts in memory
+  // and the inventory recorder adds the counts every few seconds.
+
+  /**
+   * Adds the counts to what is stored (upsert-increments, one transaction; the same tenant, minute
+   * and protocol may appear several times). TypeError for nonsense (a minute not on a minute
+   * boundary, a negative or fractional count, an unknown protocol); then nothing is added. Does not
+   * bump revisions.
+   */
+  addRequestCounts(counts: RequestCount[]): Promise<void>;
+  /**
+   * The tenant's counts (null: requests of no known tenant) for minutes in [from, to), summed into
+   * buckets of `bucketMinutes` aligned to multiples of it since the Unix epoch, ordered by bucket
+   * then protocol; buckets and protocols without requests are left out. TypeError for nonsense.
+   */
+  requestBuckets(tenantId: number | null, range: { from: string; to: string; bucketMinutes: number }): Promise<RequestBucket[]>;
+  /** Deletes the counts of minutes before `before` (every tenant's); returns how many rows went. */
+  pruneRequestCounts(before: string): Promise<number>;
 }

@@ -56,6 +56,9 @@ function macPrefix(text: string): string {
   return hex;
 }
 
+/** online: seen within onlineHours; offline: seen before that; never: registered, never seen. */
+export type DeviceStatus = 'online' | 'offline' | 'never';
+
 interface ListQuery {
   limit: number;
   cursor?: string;
@@ -64,6 +67,33 @@ interface ListQuery {
   model?: string;
   firmware?: string;
   registered?: boolean;
+  status?: DeviceStatus;
+  onlineHours: number;
+  seenAfter?: string;
+  seenBefore?: string;
+}
+
+/** How long after its last request a device still counts as online (the dashboard's default window). */
+export const DEFAULT_ONLINE_HOURS = 24;
+
+/** The status and last-seen filters as one test on a device, or 400 when they cannot match anything sensible. */
+function seenFilter(q: ListQuery, now: number): (d: Device) => boolean {
+  const after = q.seenAfter === undefined ? undefined : Date.parse(q.seenAfter);
+  const before = q.seenBefore === undefined ? undefined : Date.parse(q.seenBefore);
+  if (after !== undefined && before !== undefined && after >= before) {
+    throw new ApiProblem(400, `invalid last-seen filter: seenAfter (${q.seenAfter}) must be earlier than seenBefore (${q.seenBefore})`);
+  }
+  const onlineSince = now - q.onlineHours * 3_600_000;
+  return (d) => {
+    const seen = d.lastSeen === null ? undefined : Date.parse(d.lastSeen);
+    if (q.status === 'never' && !(d.registered && seen === undefined)) return false;
+    if (q.status === 'online' && !(seen !== undefined && seen >= onlineSince)) return false;
+    if (q.status === 'offline' && !(seen !== undefined && seen < onlineSince)) return false;
+    // A device never seen has no last-seen time to be after or before anything.
+    if (after !== undefined && !(seen !== undefined && seen >= after)) return false;
+    if (before !== undefined && !(seen !== undefined && seen < before)) return false;
+    return true;
+  };
 }
 
 export function registerDeviceRoutes(app: FastifyInstance, ctx: AdminContext): void {
@@ -71,7 +101,7 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: AdminContext): v
     '/api/v1/tenants/:tenant/devices',
     {
       schema: {
-        summary: "List a tenant's devices (registered and only seen), by MAC",
+        summary: "List a tenant's devices (registered and only seen) by MAC, with filters",
         tags: ['devices'],
         params: TENANT_PARAMS,
         querystring: {
@@ -84,6 +114,14 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: AdminContext): v
             model: { type: 'string', minLength: 1, maxLength: 64 },
             firmware: { type: 'string', minLength: 1, maxLength: 64, description: 'exact firmware version the phone reported' },
             registered: { type: 'boolean' },
+            status: {
+              type: 'string',
+              enum: ['online', 'offline', 'never'],
+              description: 'online: seen within onlineHours; offline: seen, but not within onlineHours; never: registered and never seen',
+            },
+            onlineHours: { type: 'integer', minimum: 1, maximum: 8760, default: DEFAULT_ONLINE_HOURS, description: 'how recent a request makes a device online (status), 1 to 8760 hours' },
+            seenAfter: { type: 'string', format: 'date-time', description: 'last seen at or after this time (ISO 8601 with a time zone, e.g. 2026-11-22T08:00:00Z)' },
+            seenBefore: { type: 'string', format: 'date-time', description: 'last seen before this time (ISO 8601 with a time zone); devices never seen match neither' },
           },
         },
         response: { 200: pageSchema('Device'), ...errorResponses(404) },
@@ -102,13 +140,15 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: AdminContext): v
         siteId = site.id;
       } else if (q.site === '-') siteId = null;
       const model = q.model === undefined ? undefined : normalizeModel(q.model);
+      const seen = seenFilter(q, Date.now());
       const devices = (await ctx.store.listDevices(t.id)).filter(
         (d) =>
           (prefix === undefined || d.mac.startsWith(prefix)) &&
           (siteId === undefined || d.siteId === siteId) &&
           (model === undefined || d.model === model) &&
           (q.firmware === undefined || d.firmware === q.firmware) &&
-          (q.registered === undefined || d.registered === q.registered),
+          (q.registered === undefined || d.registered === q.registered) &&
+          seen(d),
       );
       const page = pageOf(devices, (d) => d.mac, q.limit, q.cursor);
       if (page.next !== null) reply.header('link', nextLink(request.url, page.next));

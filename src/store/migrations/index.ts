@@ -14,6 +14,7 @@ import * as m0008 from './0008-rollouts.js';
 import * as m0009 from './0009-reach.js';
 import * as m0010 from './0010-site-subnets-import.js';
 import * as m0011 from './0011-admin-users.js';
+import * as m0012 from './0012-request-metrics.js';
 
 type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<void> };
 
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0009-reach': m0009,
   '0010-site-subnets-import': m0010,
   '0011-admin-users': m0011,
+  '0012-request-metrics': m0012,
 };
 
 export class InCodeMigrationProvider implements MigrationProvider {
