@@ -47,7 +47,10 @@ export function classifyPhonePath(segments: readonly string[]): PhonePath {
   if (segments.length === 2 && mac) {
     const upload = UPLOADS[segments[0]!];
     if (upload && upload.suffixes.test(name.slice(12))) {
-      return { kind: 'upload', category: upload.category, mac, path };
+      // Fixed suffixes are stored lower-case too, so `-APP.log` and `-app.log` are one log that
+      // `polyprov log` and the API find; a core file keeps the name the phone gave it.
+      const stored = upload.category === 'core-file' ? path : `${segments[0]}/${mac}${name.slice(12).toLowerCase()}`;
+      return { kind: 'upload', category: upload.category, mac, path: stored };
     }
   }
   return { kind: 'file', mac, path };
