@@ -52,6 +52,21 @@ export async function addGroup(ctx: AdminContext, t: Tenant, slug: string, name?
   return ctx.store.createGroup(t.id, validateSlug('group', slug), name ?? slug);
 }
 
+/** What updateGroup changes: a new slug (a rename) and/or display name; undefined keeps. */
+export interface GroupSettings {
+  slug?: string;
+  name?: string;
+}
+
+/** Renames a group and/or changes its display name; its devices and parameters follow (ConflictError for a slug in use). */
+export async function updateGroup(ctx: AdminContext, t: Tenant, slug: string, s: GroupSettings): Promise<DeviceGroup> {
+  const g = await requireGroup(ctx, t, slug);
+  return ctx.store.updateGroup(t.id, g.id, {
+    ...(s.slug !== undefined ? { slug: validateSlug('group', s.slug) } : {}),
+    ...(s.name !== undefined ? { name: s.name } : {}),
+  });
+}
+
 export async function requireGroup(ctx: AdminContext, t: Tenant, slug: string): Promise<DeviceGroup> {
   const g = await ctx.store.getGroup(t.id, slug);
   if (!g) throw new AdminError(`no group "${slug}" in tenant "${t.slug}" (see: polyprov group list)`);

@@ -44,6 +44,7 @@ import type {
   RolloutsTable,
   SitesTable,
   TenantsTable,
+  RequestMetricsTable,
 } from './schema.js';
 import type {
   AdminSession,
@@ -363,7 +364,7 @@ export class KyselyStore implements Store {
       await this.bumpGlobal(trx);
       // The foreign keys cascade too; deleting explicitly keeps this independent of them.
       await trx.deleteFrom('reach_results').where('tenant_id', '=', id).execute();
-      await trx.withTables<MetricsTables>().deleteFrom('request_metrics').where('tenant_id', '=', id).execute();
+      await trx.deleteFrom('request_metrics').where('tenant_id', '=', id).execute();
       const jobs = trx.selectFrom('reach_jobs').select('id').where('tenant_id', '=', id);
       await trx.deleteFrom('reach_job_devices').where('job_id', 'in', jobs).execute();
       await trx.deleteFrom('reach_jobs').where('tenant_id', '=', id).execute();
@@ -1604,7 +1605,7 @@ export class KyselyStore implements Store {
     if (!rows.length) return;
     // Rows in key order, so two workers adding into the same rows lock them in the same order.
     await this.write(async (trx) => {
-      const m = trx.withTables<MetricsTables>();
+      const m = trx;
       for (const chunk of chunks(rows, INSERT_CHUNK)) {
         await m
           .insertInto('request_metrics')
@@ -1628,7 +1629,6 @@ export class KyselyStore implements Store {
     // A literal, not a parameter: PostgreSQL matches the GROUP BY expression to the selected one by its text.
     const bucket = sql<number>`(minute / ${sql.lit(n)}) * ${sql.lit(n)}`;
     const rows = await this.db
-      .withTables<MetricsTables>()
       .selectFrom('request_metrics')
       .select((eb) => [bucket.as('bucket'), 'protocol', eb.fn.sum<number | string>('ok').as('ok'), eb.fn.sum<number | string>('failed').as('failed')])
       .where('tenant_id', '=', tenantOrNone(tenantId))
@@ -1643,23 +1643,13 @@ export class KyselyStore implements Store {
 
   async pruneRequestCounts(before: string): Promise<number> {
     const minute = minuteAtOrAfter('pruneRequestCounts: before', before);
-    const res = await this.write((trx) => trx.withTables<MetricsTables>().deleteFrom('request_metrics').where('minute', '<', minute).executeTakeFirst());
+    const res = await this.write((trx) => trx.deleteFrom('request_metrics').where('minute', '<', minute).executeTakeFirst());
     return Number(res.numDeletedRows);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Request metrics: the table is typed here (withTables) and created by migration 0012.
-
-interface RequestMetricsTable {
-  tenant_id: number;
-  minute: number;
-  protocol: string;
-  ok: number;
-  failed: number;
-}
-
-type MetricsTables = { request_metrics: RequestMetricsTable };
+// Request metrics (migration 0012).
 
 const MINUTE_MS = 60_000;
 /** A year: larger buckets make no chart. */

@@ -311,6 +311,18 @@ export interface LoginFailuresTable {
   at: string;
 }
 
+/**
+ * Provisioning requests answered, per tenant (0: none known yet), minute since the epoch (UTC) and
+ * protocol; rows are added to, never replaced (migration 0012).
+ */
+export interface RequestMetricsTable {
+  tenant_id: number;
+  minute: number;
+  protocol: string;
+  ok: number;
+  failed: number;
+}
+
 export interface Database {
   revision: RevisionTable;
   tenants: TenantsTable;
@@ -335,6 +347,7 @@ export interface Database {
   admin_sessions: AdminSessionsTable;
   audit_log: AuditLogTable;
   login_failures: LoginFailuresTable;
+  request_metrics: RequestMetricsTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -1,11 +1,11 @@
-// Device groups of a tenant: list, create, read, remove (If-Match). Every change is audited.
-// Renaming needs a store method the store does not have yet (no PATCH here until it does).
+// Device groups of a tenant: list, create, read, rename or change the name (If-Match), remove
+// (If-Match). Every change is audited.
 
 import type { FastifyInstance } from 'fastify';
 import type { DeviceGroup, Tenant } from '../../store/store.js';
 import type { AdminContext } from '../admin-context.js';
 import { audit } from '../audit-log.js';
-import { addGroup } from '../structure.js';
+import { addGroup, updateGroup } from '../structure.js';
 import { principalOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
 import { nextLink, PAGE_QUERY_PROPERTIES, pageOf } from './pagination.js';
@@ -91,6 +91,41 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: AdminContext): vo
       const view = groupView(await requireGroupIn(ctx, t, group));
       reply.header('etag', etagOf(view));
       return view;
+    },
+  );
+
+  app.patch(
+    '/api/v1/tenants/:tenant/groups/:group',
+    {
+      schema: {
+        summary: 'Rename a device group or change its display name (If-Match required); its devices and parameters follow',
+        tags: ['groups'],
+        params: GROUP_PARAMS,
+        headers: IF_MATCH_HEADERS,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: {
+            slug: { type: 'string', minLength: 1, maxLength: 64, description: 'the new slug: lower-case letters, digits and -' },
+            name: { type: 'string', minLength: 1, maxLength: 200 },
+          },
+        },
+        response: { 200: { $ref: 'Group#' }, ...errorResponses(404, 409, 412, 428) },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, group } = request.params as { tenant: string; group: string };
+      const principal = principalOf(request);
+      const t = await tenantFor(ctx, principal, tenant, 'write');
+      const before = groupView(await requireGroupIn(ctx, t, group));
+      requireIfMatch(request, etagOf(before));
+      const after = groupView(await updateGroup(ctx, t, group, request.body as { slug?: string; name?: string }));
+      await audit(ctx, principal, { action: 'group.set', tenantId: t.id, target: `group ${group}`, before, after, ip: request.ip });
+      // A rename moves the resource: say where it lives now.
+      if (after.slug !== before.slug) reply.header('content-location', `/api/v1/tenants/${t.slug}/groups/${after.slug}`);
+      reply.header('etag', etagOf(after));
+      return after;
     },
   );
 

@@ -1,7 +1,9 @@
 // Parameters of one layer of a tenant (?scope=…): read with its ETag, set (merging, If-Match),
-// unset one name (If-Match). Setting refuses names Poly's templates do not know unless `force`.
+// replace the whole layer (If-Match), unset one name (If-Match). Setting refuses names Poly's
+// templates do not know unless `force`.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isServerOnlyParameter } from '../../domain/firmware-policy.js';
 import { normalizeModel } from '../../domain/models.js';
 import type { Tenant } from '../../store/store.js';
 import type { AdminContext } from '../admin-context.js';
@@ -42,6 +44,24 @@ async function readLayer(ctx: AdminContext, t: Tenant, scopeText: string, sel: S
   const parameters: Record<string, string> = {};
   for (const r of rows) Object.defineProperty(parameters, r.name, { value: r.value, enumerable: true, writable: true, configurable: true });
   return { scope: scopeText, parameters };
+}
+
+/**
+ * What replacing `current` with `wanted` writes: assignments for names that are new or change,
+ * names to remove. polyprov's own settings are not phone parameters: they are kept, and may only
+ * be sent back unchanged.
+ */
+function replacementOf(current: Record<string, string>, wanted: Record<string, string>, tenantSlug: string): { set: string[]; unset: string[] } {
+  const set: string[] = [];
+  for (const [name, value] of Object.entries(wanted)) {
+    if (Object.hasOwn(current, name) && current[name] === value) continue;
+    if (isServerOnlyParameter(name)) {
+      throw new ApiProblem(400, `${name} is polyprov's own setting, not a phone parameter: leave it out of values (it is kept as it is) and change the firmware target of tenant "${tenantSlug}" with the firmware routes or "polyprov firmware target set"`);
+    }
+    set.push(`${name}=${value}`);
+  }
+  const unset = Object.keys(current).filter((n) => !Object.hasOwn(wanted, n) && !isServerOnlyParameter(n));
+  return { set, unset };
 }
 
 function scopeOf(request: FastifyRequest): { text: string; sel: ScopeSelector } {
@@ -110,6 +130,48 @@ export function registerParameterRoutes(app: FastifyInstance, ctx: AdminContext)
       const after = await readLayer(ctx, t, text, sel);
       const old = Object.fromEntries(Object.keys(result.values).map((n) => [n, before.parameters[n] ?? null]));
       await audit(ctx, principal, { action: 'parameter.set', tenantId: t.id, target: `parameters of ${text}`, before: old, after: result.values, ip: request.ip });
+      reply.header('etag', etagOf(after));
+      return { ...after, warnings: result.warnings };
+    },
+  );
+
+  app.put(
+    '/api/v1/tenants/:tenant/parameters',
+    {
+      schema: {
+        summary: 'Replace the parameters of one layer (If-Match required): names missing from values are removed',
+        description:
+          "Only names that are new or change are checked against the catalog (force stores what it refuses); names kept as they are stay even if they were forced once. polyprov's own settings (polyprov.firmware.*) are kept: the firmware target has its own routes.",
+        tags: ['parameters'],
+        params: TENANT_PARAMS,
+        querystring: SCOPE_QUERY,
+        headers: IF_MATCH_HEADERS,
+        body: {
+          type: 'object',
+          required: ['values'],
+          additionalProperties: false,
+          properties: {
+            values: { type: 'object', maxProperties: 5000, additionalProperties: { type: 'string', maxLength: 8192 }, description: 'name → value: the whole layer ({} removes every parameter)' },
+            force: { type: 'boolean', default: false, description: 'store names and values the catalog of Poly parameters refuses (they come back as warnings)' },
+          },
+        },
+        response: { 200: { $ref: 'ParameterLayer#' }, ...errorResponses(404, 412, 428) },
+      },
+    },
+    async (request, reply) => {
+      const { tenant } = request.params as { tenant: string };
+      const body = request.body as { values: Record<string, string>; force: boolean };
+      const principal = principalOf(request);
+      const t = await tenantFor(ctx, principal, tenant, 'write');
+      const { text, sel } = scopeOf(request);
+      const before = await readLayer(ctx, t, text, sel);
+      requireIfMatch(request, etagOf(before));
+      const plan = replacementOf(before.parameters, body.values, t.slug);
+      // Two store writes, set then unset: between them a phone may read the new values with the removed names still there.
+      const result = plan.set.length ? await setParameters(ctx, t, sel, plan.set, { force: body.force }) : { values: {}, warnings: [] };
+      if (plan.unset.length) await unsetParameters(ctx, t, sel, plan.unset);
+      const after = await readLayer(ctx, t, text, sel);
+      if (plan.set.length || plan.unset.length) await audit(ctx, principal, { action: 'parameter.replace', tenantId: t.id, target: `parameters of ${text}`, before: before.parameters, after: after.parameters, ip: request.ip });
       reply.header('etag', etagOf(after));
       return { ...after, warnings: result.warnings };
     },

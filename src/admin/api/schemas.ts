@@ -16,6 +16,19 @@ export const TENANT_SCHEMA = {
     hostnames: { type: 'array', items: { type: 'string' } },
     unknownDevices: { type: 'string', enum: ['serve', 'refuse'] },
     createdAt: { type: 'string' },
+    username: { type: 'string', description: 'the provisioning user name phones send' },
+    appFilePath: { type: 'string' },
+    extraConfigFiles: { type: 'array', items: { type: 'string' } },
+    logMaxBytes: { type: 'integer' },
+    logSegments: { type: 'integer' },
+    logMaxAgeDays: { type: 'integer' },
+    overridePolicy: { type: 'string', enum: ['allow-all', 'allow-list', 'deny-list'] },
+    overridePatterns: { type: 'array', items: { type: 'string' } },
+    stripDisallowedOverrides: { type: 'boolean' },
+    tftpSubnets: { type: 'array', items: { type: 'string' } },
+    tftpSecrets: { type: 'boolean' },
+    factoryLogin: { type: 'boolean' },
+    rehomeDevices: { type: 'boolean' },
   },
 } as const;
 
@@ -188,7 +201,7 @@ export const SHARED_SCHEMAS = [PROBLEM_SCHEMA, TENANT_SCHEMA, SITE_SCHEMA, DEVIC
 const problemResponse = (description: string) => ({ description, content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: 'Problem#' } } } });
 
 /** The error responses of an authenticated route; `extra` adds route-specific ones (404, 409, 412, 428). */
-export function errorResponses(...extra: (400 | 404 | 409 | 412 | 428 | 429)[]): Record<string, unknown> {
+export function errorResponses(...extra: (400 | 404 | 409 | 412 | 413 | 428 | 429)[]): Record<string, unknown> {
   const all: Record<number, string> = {
     400: 'The request is invalid: detail says what to fix.',
     401: 'No credentials, or they are no longer valid.',
@@ -196,6 +209,7 @@ export function errorResponses(...extra: (400 | 404 | 409 | 412 | 428 | 429)[]):
     404: 'No such resource.',
     409: 'It conflicts with what exists.',
     412: 'The resource changed since it was read (stale If-Match).',
+    413: 'The body is larger than the route accepts.',
     428: 'The edit needs If-Match.',
     429: 'Too many failed logins: retry after Retry-After seconds.',
   };

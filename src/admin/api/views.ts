@@ -3,8 +3,29 @@
 import type { AdminUserInfo } from '../admin-users.js';
 import type { ApiToken, AuditEntry, Device, DeviceGroup, ModelPolicy, ReachJob, ReachResult, Site, Tenant } from '../../store/store.js';
 
+/** A tenant's settings as an administrator edits them (never the password or its hashes). */
 export function tenantView(t: Tenant) {
-  return { slug: t.slug, name: t.name, pathPrefix: t.pathPrefix, hostnames: t.hostnames, unknownDevices: t.unknownDevices, createdAt: t.createdAt };
+  return {
+    slug: t.slug,
+    name: t.name,
+    pathPrefix: t.pathPrefix,
+    hostnames: t.hostnames,
+    unknownDevices: t.unknownDevices,
+    createdAt: t.createdAt,
+    username: t.provUsername,
+    appFilePath: t.appFilePath,
+    extraConfigFiles: t.extraConfigFiles,
+    logMaxBytes: t.logMaxBytes,
+    logSegments: t.logSegments,
+    logMaxAgeDays: t.logMaxAgeDays,
+    overridePolicy: t.overridePolicy,
+    overridePatterns: t.overridePatterns,
+    stripDisallowedOverrides: t.stripDisallowedOverrides,
+    tftpSubnets: t.tftpSubnets,
+    tftpSecrets: t.tftpSecrets,
+    factoryLogin: t.factoryLogin,
+    rehomeDevices: t.rehomeDevices,
+  };
 }
 
 export function siteView(s: Site) {
