@@ -63,8 +63,10 @@ describe('the web console in headless chromium', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Tenants' }).waitFor();
     await page.getByRole('link', { name: 'acme' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/t/acme');
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Sites' }).click();
     await page.getByRole('heading', { name: 'Sites' }).waitFor();
-    assert.equal(new URL(page.url()).pathname, '/t/acme/sites');
   });
 
   test('creates site hq', async () => {

@@ -4,12 +4,20 @@
 import { useEffect, useState } from 'react';
 import { ApiError, messageOf, request, setCsrfToken } from './api.js';
 import { ErrorNote } from './components/ErrorNote.js';
+import { DashboardPage } from './pages/DashboardPage.js';
 import { DevicePage } from './pages/DevicePage.js';
 import { DevicesPage } from './pages/DevicesPage.js';
 import { LoginPage } from './pages/LoginPage.js';
 import { SitePage } from './pages/SitePage.js';
 import { SitesPage } from './pages/SitesPage.js';
-import { TenantPicker } from './pages/TenantPicker.js';
+import { GroupPage } from './pages/GroupPage.js';
+import { GroupsPage } from './pages/GroupsPage.js';
+import { ModelPage } from './pages/ModelPage.js';
+import { ModelsPage } from './pages/ModelsPage.js';
+import { TenantsPage } from './pages/TenantsPage.js';
+import { TokensPage } from './pages/TokensPage.js';
+import { UserPage } from './pages/UserPage.js';
+import { UsersPage } from './pages/UsersPage.js';
 import { Link, match, navigate, useLocation } from './router.js';
 import type { User } from './types.js';
 
@@ -63,10 +71,17 @@ export function App() {
         {tenant && (
           <nav aria-label="Sections">
             <span className="tenant">{tenant}</span>
+            <Link to={`/t/${encodeURIComponent(tenant)}`}>Dashboard</Link>
             <Link to={`/t/${encodeURIComponent(tenant)}/sites`}>Sites</Link>
             <Link to={`/t/${encodeURIComponent(tenant)}/devices`}>Devices</Link>
+            <Link to={`/t/${encodeURIComponent(tenant)}/groups`}>Groups</Link>
+            <Link to={`/t/${encodeURIComponent(tenant)}/models`}>Models</Link>
           </nav>
         )}
+        <nav aria-label="Account" className="account">
+          {user.role === 'super-admin' && <Link to="/users">Users</Link>}
+          <Link to="/me/tokens">My tokens</Link>
+        </nav>
         <span className="who">
           {user.username} ({user.role})
           <button type="button" onClick={() => void logout()}>
@@ -81,10 +96,17 @@ export function App() {
 
 function page(path: string, user: User) {
   let m: Record<string, string> | null;
-  if ((m = match('/t/:tenant/sites', path))) return <SitesPage tenant={m.tenant!} />;
-  if ((m = match('/t/:tenant/sites/:site', path))) return <SitePage key={path} tenant={m.tenant!} site={m.site!} />;
+  if ((m = match('/t/:tenant/sites', path))) return <SitesPage tenant={m.tenant!} canWrite={user.role !== 'read-only'} />;
+  if ((m = match('/t/:tenant/sites/:site', path))) return <SitePage key={path} tenant={m.tenant!} site={m.site!} canWrite={user.role !== 'read-only'} />;
   if ((m = match('/t/:tenant/devices', path))) return <DevicesPage tenant={m.tenant!} />;
-  if ((m = match('/t/:tenant/devices/:mac', path))) return <DevicePage key={path} tenant={m.tenant!} mac={m.mac!} />;
-  if ((m = match('/t/:tenant', path))) return <SitesPage tenant={m.tenant!} />;
-  return <TenantPicker user={user} />;
+  if ((m = match('/t/:tenant/devices/:mac', path))) return <DevicePage key={path} tenant={m.tenant!} mac={m.mac!} canWrite={user.role !== 'read-only'} />;
+  if ((m = match('/t/:tenant', path))) return <DashboardPage tenant={m.tenant!} />;
+  if ((m = match('/t/:tenant/groups', path))) return <GroupsPage tenant={m.tenant!} canWrite={user.role !== 'read-only'} />;
+  if ((m = match('/t/:tenant/groups/:group', path))) return <GroupPage key={path} tenant={m.tenant!} group={m.group!} canWrite={user.role !== 'read-only'} />;
+  if ((m = match('/t/:tenant/models', path))) return <ModelsPage tenant={m.tenant!} canWrite={user.role !== 'read-only'} />;
+  if ((m = match('/t/:tenant/models/:model', path))) return <ModelPage key={path} tenant={m.tenant!} model={m.model!} canWrite={user.role !== 'read-only'} />;
+  if (match('/users', path)) return <UsersPage />;
+  if ((m = match('/users/:username', path))) return <UserPage key={path} username={m.username!} />;
+  if (match('/me/tokens', path)) return <TokensPage />;
+  return <TenantsPage user={user} />;
 }

@@ -14,6 +14,10 @@ export interface Page<T> {
 export interface Tenant {
   slug: string;
   name: string;
+  pathPrefix: string | null;
+  hostnames: string[];
+  unknownDevices: 'serve' | 'refuse';
+  createdAt: string;
 }
 
 export interface Site {
@@ -80,4 +84,156 @@ export interface Explanation {
   configFiles?: string[];
   parameters: ExplainedParameter[];
   notes: string[];
+}
+
+// ---- dashboard, device filters, device logs/directory/actions (console-device) ----
+
+export interface DashboardBucket {
+  at: string;
+  total: number;
+  failed: number;
+  byProtocol: { http: number; https: number; tftp: number; ftp: number };
+}
+
+export interface Dashboard {
+  tenant: string;
+  generatedAt: string;
+  devices: { total: number; registered: number; seenOnly: number; seenInWindow: number; neverSeen: number };
+  models: { model: string | null; count: number }[];
+  firmware: { version: string | null; count: number }[];
+  recentErrors: { mac: string; kind: 'app' | 'boot'; at: string | null; level: number; line: string }[];
+  requests: { bucketMinutes: number; from: string; to: string; buckets: DashboardBucket[] };
+}
+
+export interface LogSummary {
+  mac: string;
+  kind: 'app' | 'boot';
+  path: string;
+  size: number;
+  current: number;
+  updatedAt: string;
+  segments: { number: number; start: number; size: number; rotatedAt: string }[];
+}
+
+export interface LogLine {
+  offset: number;
+  segment: number | null;
+  time: string | null;
+  module: string | null;
+  level: number | string | null;
+  text: string;
+  raw: string;
+  flags: string[];
+}
+
+export interface ReachJob {
+  id: number;
+  via: 'notify' | 'push';
+  status: 'running' | 'done' | 'cancelled';
+  total: number;
+  done: number;
+  outcomes: Record<string, number>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ReachResult {
+  mac: string;
+  via: 'notify' | 'push';
+  outcome: 'ok' | 'rejected' | 'timeout' | 'error';
+  status: number | null;
+  detail: string;
+  target: string;
+  job: number | null;
+  at: string;
+}
+
+export interface OverrideFile {
+  kind: 'phone' | 'web';
+  path: string;
+  version: number;
+  size: number;
+  createdAt: string;
+  problem: string | null;
+  parameters: { name: string; value: string }[];
+  empty: boolean;
+}
+
+export interface DeviceOverrides {
+  mac: string;
+  phone: OverrideFile | null;
+  web: OverrideFile | null;
+  versions: { kind: 'phone' | 'web'; path: string; version: number; served: boolean; empty: boolean; createdAt: string }[];
+}
+
+export interface DirectoryContact {
+  firstName: string;
+  lastName: string;
+  contact: string;
+  speedDial?: number;
+  label?: string;
+  protocol?: string;
+}
+
+export interface DirectoryView {
+  tenant: string;
+  mac: string | null;
+  source: { kind: 'site-file' | 'device-upload' | 'device-file' | 'none'; path: string; size?: number; storedAt?: string; version?: number; versions?: number; problem?: string | null };
+  contacts: DirectoryContact[];
+  problems: string[];
+  readable: boolean;
+  blobKey: string | null;
+}
+
+// Sites, groups, model policies, tenants and users (the admin editors).
+
+export interface Group {
+  slug: string;
+  name: string;
+}
+
+export interface ModelPolicy {
+  model: string;
+  /** This model's APP_FILE_PATH, or null for the tenant's. */
+  appFilePath: string | null;
+}
+
+/** An administrator as GET /api/v1/users shows it. */
+export interface AdminUser {
+  username: string;
+  role: 'super-admin' | 'tenant-admin' | 'read-only';
+  tenant: string | null;
+  disabled: boolean;
+  createdAt: string;
+}
+
+/** The answer of POST /api/v1/users and PATCH /api/v1/users/{username}; `password` only when generated. */
+export interface AdminUserWithPassword {
+  user: AdminUser;
+  password?: string;
+}
+
+/** An API token as lists show it (never the token itself). */
+export interface ApiToken {
+  id: number;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  expiresAt: string | null;
+}
+
+/** The answer of POST /api/v1/me/tokens: `token` is shown this once. */
+export interface NewApiToken {
+  token: string;
+  id: number;
+  prefix: string;
+  expiresAt: string | null;
+}
+
+/** The answer of POST /api/v1/tenants: the provisioning password is shown this once. */
+export interface NewTenant {
+  tenant: Tenant;
+  password: string;
 }

@@ -1,17 +1,19 @@
 // The parameters one layer sets (site, group, model, device, tenant): the list with remove
 // buttons, and a form to set one, whose name is checked against the catalog as it is typed.
-// Every change sends the layer's ETag, so an edit made meanwhile elsewhere is not overwritten.
+// Every change sends the layer's ETag, so an edit made meanwhile elsewhere is not overwritten; a
+// 412 offers to read the layer again.
 
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import { messageOf, request, seg } from '../api.js';
+import { request, seg } from '../api.js';
 import type { ParameterLayer } from '../types.js';
-import { ErrorNote } from './ErrorNote.js';
+import { ProblemNote, problemOf, type Problem } from './ProblemNote.js';
 import { useNameCheck } from './useNameCheck.js';
 
-export function ParameterEditor({ tenant, scope, title }: { tenant: string; scope: string; title: string }) {
+/** `canWrite` false (a read-only administrator) shows the layer without the controls the API would refuse. */
+export function ParameterEditor({ tenant, scope, title, canWrite = true }: { tenant: string; scope: string; title: string; canWrite?: boolean }) {
   const [layer, setLayer] = useState<ParameterLayer | null>(null);
   const [etag, setEtag] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<Problem | null>(null);
   const [warnings, setWarnings] = useState<string[]>([]);
   const [name, setName] = useState('');
   const [value, setValue] = useState('');
@@ -22,12 +24,13 @@ export function ParameterEditor({ tenant, scope, title }: { tenant: string; scop
   const q = `?scope=${encodeURIComponent(scope)}`;
 
   const load = useCallback(() => {
+    setError(null);
     request<ParameterLayer>('GET', base + q)
       .then(({ data, etag }) => {
         setLayer(data);
         setEtag(etag);
       })
-      .catch((err: unknown) => setError(messageOf(err)));
+      .catch((err: unknown) => setError(problemOf(err)));
   }, [base, q]);
   useEffect(load, [load]);
 
@@ -43,7 +46,7 @@ export function ParameterEditor({ tenant, scope, title }: { tenant: string; scop
       setValue('');
       setForce(false);
     } catch (err) {
-      setError(messageOf(err));
+      setError(problemOf(err));
     }
   };
 
@@ -54,7 +57,7 @@ export function ParameterEditor({ tenant, scope, title }: { tenant: string; scop
       setLayer(data);
       setEtag(next);
     } catch (err) {
-      setError(messageOf(err));
+      setError(problemOf(err));
     }
   };
 
@@ -62,7 +65,7 @@ export function ParameterEditor({ tenant, scope, title }: { tenant: string; scop
   return (
     <section aria-label={title}>
       <h2>{title}</h2>
-      <ErrorNote error={error} />
+      <ProblemNote problem={error} onReload={load} />
       {warnings.map((w) => (
         <p className="warning" key={w}>
           {w}
@@ -75,9 +78,11 @@ export function ParameterEditor({ tenant, scope, title }: { tenant: string; scop
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Value</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
+              {canWrite && (
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              )}
             </tr>
           </thead>
           <tbody>
@@ -85,55 +90,59 @@ export function ParameterEditor({ tenant, scope, title }: { tenant: string; scop
               <tr key={n}>
                 <td className="mono">{n}</td>
                 <td className="mono">{v}</td>
-                <td>
-                  <button type="button" onClick={() => void unset(n)} aria-label={`Remove ${n}`}>
-                    Remove
-                  </button>
-                </td>
+                {canWrite && (
+                  <td>
+                    <button type="button" onClick={() => void unset(n)} aria-label={`Remove ${n}`}>
+                      Remove
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      <form className="inline" onSubmit={(e) => void set(e)} aria-label="Set a parameter">
-        <label>
-          Name
-          <input name="parameter-name" className="mono" required spellCheck={false} autoComplete="off" aria-describedby={checkId} value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label>
-          Value
-          <input name="parameter-value" className="mono" value={value} onChange={(e) => setValue(e.target.value)} />
-        </label>
-        <button type="submit">Set</button>
-        <p id={checkId} className="name-check" aria-live="polite">
-          {check?.known === true && <span className="ok">known parameter</span>}
-          {check?.known === false && (
-            <span className="warning">
-              unknown name
-              {check.suggestions.length > 0 && (
-                <>
-                  {' '}
-                  — did you mean{' '}
-                  {check.suggestions.map((s, i) => (
-                    <span key={s}>
-                      {i > 0 && ' or '}
-                      <button type="button" className="link mono" onClick={() => setName(s)}>
-                        {s}
-                      </button>
-                    </span>
-                  ))}
-                  ?
-                </>
-              )}
-            </span>
-          )}
-        </p>
-        {check?.known === false && (
-          <label className="check">
-            <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} /> Store it anyway (newer firmware may know it)
+      {canWrite && (
+        <form className="inline" onSubmit={(e) => void set(e)} aria-label="Set a parameter">
+          <label>
+            Name
+            <input name="parameter-name" className="mono" required spellCheck={false} autoComplete="off" aria-describedby={checkId} value={name} onChange={(e) => setName(e.target.value)} />
           </label>
-        )}
-      </form>
+          <label>
+            Value
+            <input name="parameter-value" className="mono" value={value} onChange={(e) => setValue(e.target.value)} />
+          </label>
+          <button type="submit">Set</button>
+          <p id={checkId} className="name-check" aria-live="polite">
+            {check?.known === true && <span className="ok">known parameter</span>}
+            {check?.known === false && (
+              <span className="warning">
+                unknown name
+                {check.suggestions.length > 0 && (
+                  <>
+                    {' '}
+                    — did you mean{' '}
+                    {check.suggestions.map((s, i) => (
+                      <span key={s}>
+                        {i > 0 && ' or '}
+                        <button type="button" className="link mono" onClick={() => setName(s)}>
+                          {s}
+                        </button>
+                      </span>
+                    ))}
+                    ?
+                  </>
+                )}
+              </span>
+            )}
+          </p>
+          {check?.known === false && (
+            <label className="check">
+              <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} /> Store it anyway (newer firmware may know it)
+            </label>
+          )}
+        </form>
+      )}
     </section>
   );
 }

@@ -1,17 +1,41 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { messageOf, request, seg } from '../api.js';
+import { DeviceFilters, filtersFrom, type DeviceFilterValues } from '../components/DeviceFilters.js';
 import { ErrorNote } from '../components/ErrorNote.js';
+import { formatTime } from '../format-time.js';
 import { Link, navigate, useLocation } from '../router.js';
 import type { Device, Page, Site } from '../types.js';
 
-/** The tenant's devices, filtered by MAC prefix and site (kept in the URL), and a form to add one. */
+const DEFAULT_LIMIT = 50;
+
+/** The usual page sizes, plus the URL's own when it is another (a bookmark with limit=3). */
+function pageSizes(current: string): string[] {
+  const sizes = [10, 25, 50, 100, 200, 500];
+  const n = Number(current);
+  if (Number.isInteger(n) && n > 0 && !sizes.includes(n)) sizes.push(n);
+  return sizes.sort((a, b) => a - b).map(String);
+}
+
+/** The list's URL: filters, page size and cursor, in a stable order, empty values left out. */
+function listUrl(tenant: string, filters: Partial<DeviceFilterValues>, extra: { limit?: string; cursor?: string } = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...filters, ...extra })) if (v) params.set(k, v);
+  const qs = params.toString();
+  return `/t/${seg(tenant)}/devices${qs ? `?${qs}` : ''}`;
+}
+
+/**
+ * The tenant's devices, filtered (MAC prefix, site, model, firmware, registration, status, last
+ * seen) and paged by the API's cursor, all kept in the URL; and a form to add one.
+ */
 export function DevicesPage({ tenant }: { tenant: string }) {
   const { query } = useLocation();
-  const mac = query.get('mac') ?? '';
-  const site = query.get('site') ?? '';
-  const [search, setSearch] = useState(mac);
+  const qs = query.toString();
+  const filters = useMemo(() => filtersFrom(new URLSearchParams(qs)), [qs]);
+  const limit = query.get('limit') ?? '';
+  const cursor = query.get('cursor') ?? '';
   const [devices, setDevices] = useState<Device[] | null>(null);
-  const [more, setMore] = useState(false);
+  const [next, setNext] = useState<string | null>(null);
   const [sites, setSites] = useState<Site[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [newMac, setNewMac] = useState('');
@@ -23,25 +47,20 @@ export function DevicesPage({ tenant }: { tenant: string }) {
   }, [tenant]);
 
   useEffect(() => {
-    const params = new URLSearchParams({ limit: '200' });
-    if (mac) params.set('mac', mac);
-    if (site) params.set('site', site);
+    const params = new URLSearchParams({ limit: limit || String(DEFAULT_LIMIT) });
+    for (const [k, v] of Object.entries(filters)) if (v) params.set(k, v);
+    if (cursor) params.set('cursor', cursor);
     setError(null);
     request<Page<Device>>('GET', `/api/v1/tenants/${seg(tenant)}/devices?${params}`)
       .then(({ data }) => {
         setDevices(data.items);
-        setMore(data.next !== null);
+        setNext(data.next);
       })
-      .catch((err: unknown) => setError(messageOf(err)));
-  }, [tenant, mac, site]);
-
-  const filter = (nextMac: string, nextSite: string) => {
-    const params = new URLSearchParams();
-    if (nextMac) params.set('mac', nextMac);
-    if (nextSite) params.set('site', nextSite);
-    const qs = params.toString();
-    navigate(`/t/${seg(tenant)}/devices${qs ? `?${qs}` : ''}`);
-  };
+      .catch((err: unknown) => {
+        setDevices(null);
+        setError(messageOf(err));
+      });
+  }, [tenant, filters, limit, cursor]);
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
@@ -54,45 +73,27 @@ export function DevicesPage({ tenant }: { tenant: string }) {
     }
   };
 
+  const known = (pick: (d: Device) => string | null) => [...new Set((devices ?? []).map(pick).filter((v): v is string => v !== null))].sort();
   return (
     <section>
       <h1>Devices</h1>
-      <form
-        className="inline"
-        role="search"
-        aria-label="Filter devices"
-        onSubmit={(e) => {
-          e.preventDefault();
-          filter(search.trim(), site);
-        }}
-      >
-        <label>
-          MAC prefix
-          <input name="mac-search" type="search" className="mono" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="0004f2" />
-        </label>
-        <label>
-          Site
-          <select name="site-filter" value={site} onChange={(e) => filter(search.trim(), e.target.value)}>
-            <option value="">any</option>
-            <option value="-">none</option>
-            {sites.map((s) => (
-              <option key={s.slug} value={s.slug}>
-                {s.slug}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="submit">Search</button>
-      </form>
+      <DeviceFilters
+        values={filters}
+        sites={sites}
+        models={known((d) => d.inventory.model)}
+        firmware={known((d) => d.inventory.firmware)}
+        onApply={(f) => navigate(listUrl(tenant, f, { limit }))}
+      />
       <ErrorNote error={error} />
       {devices && devices.length === 0 && <p>No devices match.</p>}
       {devices && devices.length > 0 && (
-        <table aria-label="Devices">
+        <table aria-label="Devices" className="devices">
           <thead>
             <tr>
               <th scope="col">MAC</th>
               <th scope="col">Registered</th>
               <th scope="col">Site</th>
+              <th scope="col">Group</th>
               <th scope="col">Model</th>
               <th scope="col">Firmware</th>
               <th scope="col">Last seen</th>
@@ -100,21 +101,38 @@ export function DevicesPage({ tenant }: { tenant: string }) {
           </thead>
           <tbody>
             {devices.map((d) => (
-              <tr key={d.mac}>
+              <tr key={d.mac} data-mac={d.mac}>
                 <td className="mono">
                   <Link to={`/t/${seg(tenant)}/devices/${seg(d.mac)}`}>{d.mac}</Link>
+                  {d.label && <span className="muted"> {d.label}</span>}
                 </td>
                 <td>{d.registered ? 'yes' : 'seen only'}</td>
                 <td>{d.site ?? '—'}</td>
+                <td>{d.group ?? '—'}</td>
                 <td>{d.inventory.model ?? '—'}</td>
-                <td>{d.inventory.firmware ?? '—'}</td>
-                <td>{d.inventory.lastSeen ?? 'never'}</td>
+                <td className="mono">{d.inventory.firmware ?? '—'}</td>
+                <td>{d.inventory.lastSeen ? formatTime(d.inventory.lastSeen) : 'never'}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      {more && <p className="muted">Only the first 200 are shown: narrow the search.</p>}
+      <nav aria-label="Pages" className="pager">
+        {cursor && <Link to={listUrl(tenant, filters, { limit })}>First page</Link>}
+        {next !== null && devices && <Link to={listUrl(tenant, filters, { limit, cursor: next })}>Next page</Link>}
+        {devices && (
+          <label className="inline-label">
+            Per page
+            <select name="page-size" value={limit || String(DEFAULT_LIMIT)} onChange={(e) => navigate(listUrl(tenant, filters, { limit: e.target.value }))}>
+              {pageSizes(limit).map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+      </nav>
       <form className="inline" onSubmit={(e) => void add(e)} aria-label="Add a device">
         <h2>Add a device</h2>
         <label>

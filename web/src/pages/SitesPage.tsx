@@ -4,8 +4,8 @@ import { ErrorNote } from '../components/ErrorNote.js';
 import { Link, navigate } from '../router.js';
 import type { Page, Site } from '../types.js';
 
-/** The tenant's sites, and a form to create one. */
-export function SitesPage({ tenant }: { tenant: string }) {
+/** The tenant's sites, and (unless read-only) a form to create one. */
+export function SitesPage({ tenant, canWrite = true }: { tenant: string; canWrite?: boolean }) {
   const [sites, setSites] = useState<Site[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [slug, setSlug] = useState('');
@@ -56,18 +56,20 @@ export function SitesPage({ tenant }: { tenant: string }) {
           </tbody>
         </table>
       )}
-      <form className="inline" onSubmit={(e) => void create(e)} aria-label="New site">
-        <h2>New site</h2>
-        <label>
-          Slug
-          <input name="slug" required pattern="[a-z0-9][a-z0-9-]*" title="lower-case letters, digits and -" value={slug} onChange={(e) => setSlug(e.target.value)} />
-        </label>
-        <label>
-          Name
-          <input name="name" value={name} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <button type="submit">Create site</button>
-      </form>
+      {canWrite && (
+        <form className="inline" onSubmit={(e) => void create(e)} aria-label="New site">
+          <h2>New site</h2>
+          <label>
+            Slug
+            <input name="slug" required pattern="[a-z0-9][a-z0-9\-]*" title="lower-case letters, digits and -" value={slug} onChange={(e) => setSlug(e.target.value)} />
+          </label>
+          <label>
+            Name
+            <input name="name" value={name} onChange={(e) => setName(e.target.value)} />
+          </label>
+          <button type="submit">Create site</button>
+        </form>
+      )}
     </section>
   );
 }
