@@ -77,6 +77,11 @@ export interface ImportOptions {
   mode: 'replace' | 'merge';
   /** Store the good rows when some are bad (the bad ones are reported in `skipped`); by default any bad row refuses the whole file. */
   skipBadRows?: boolean;
+  /**
+   * Read, check and plan everything a real import would (the same refusals, the same result), but
+   * store nothing: no blob, no file, no upload version.
+   */
+  dryRun?: boolean;
 }
 
 export interface ImportResult {
@@ -100,6 +105,8 @@ export interface ImportResult {
   version?: number;
   /** Things worth saying that did not stop the import (problems of the previous directory, an unknown MAC). */
   warnings: string[];
+  /** True when nothing was stored (ImportOptions.dryRun): the rest says what the import would have done. */
+  dryRun: boolean;
 }
 
 // ---- reading ---------------------------------------------------------------------------------
@@ -286,22 +293,25 @@ export async function importSiteDirectory(ctx: AdminContext, t: Tenant, csvText:
   const current = await showDirectory(ctx, t);
   const p = planImport(current, csvText, opts);
   const xml = Buffer.from(renderDirectory(p.contacts), 'utf8');
-  const stored = await putTreeFileIfChanged(ctx, t, current, xml);
+  const changed = current.blobKey !== blobKeyOf(xml);
+  if (changed && !opts.dryRun) await putTreeFile(ctx, t, SITE_DIRECTORY_PATH, xml);
   return {
     tenant: t.slug,
     mac: null,
     path: SITE_DIRECTORY_PATH,
     ...counts(p),
-    changed: stored,
+    changed,
     warnings: previousWarnings(current, opts.mode),
+    dryRun: opts.dryRun === true,
   };
 }
 
-async function putTreeFileIfChanged(ctx: AdminContext, t: Tenant, current: DirectoryView, xml: Buffer): Promise<boolean> {
-  // Blob keys are the content's SHA-256 (BlobStore), so identical bytes need not be stored again.
-  if (current.blobKey === createHash('sha256').update(xml).digest('hex')) return false;
-  await putTreeFile(ctx, t, SITE_DIRECTORY_PATH, xml);
-  return true;
+/**
+ * The key the blob store gives these bytes: blob keys are the content's SHA-256 (BlobStore), so
+ * whether a directory changes, and so whether anything is stored, is known before storing.
+ */
+function blobKeyOf(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function counts(p: Plan) {
@@ -324,11 +334,12 @@ export async function setDeviceDirectory(ctx: AdminContext, t: Tenant, mac: stri
     warnings.push(`${device} is neither registered in tenant "${t.slug}" nor seen by the server yet; check the MAC`);
   }
   const xml = Buffer.from(renderDirectory(p.contacts), 'utf8');
+  const result = { tenant: t.slug, mac: device, path, ...counts(p), warnings, dryRun: opts.dryRun === true };
+  const newest = current.source.kind === 'device-upload' ? current.source.version : 0;
+  if (newest > 0 && current.blobKey === blobKeyOf(xml)) return { ...result, changed: false, version: newest };
+  // Versions count up from the newest one (recordPhoneUpload), which is what a dry run reports.
+  if (opts.dryRun) return { ...result, changed: true, version: newest + 1 };
   const blob = await ctx.blobs.put(xml);
-  const result = { tenant: t.slug, mac: device, path, ...counts(p), warnings };
-  if (current.source.kind === 'device-upload' && current.blobKey === blob.key) {
-    return { ...result, changed: false, version: current.source.version };
-  }
   const upload = await ctx.store.recordPhoneUpload({ tenantId: t.id, mac: device, path, blobKey: blob.key, size: blob.size, problem: null });
   return { ...result, changed: true, version: upload.version };
 }
@@ -346,14 +357,16 @@ export function formatProblems(problems: readonly ImportProblem[], max = 50): st
   return shown.join('\n');
 }
 
-/** "imported 120 contacts (3 replaced, 117 new)", and what else happened. */
+/** "imported 120 contacts (3 replaced, 117 new)", and what else happened; for a dry run, what would. */
 export function importSummary(r: ImportResult): string {
-  const parts = [`imported ${describeCount(r.imported, 'contact')} (${r.replaced} replaced, ${r.added} new)`];
-  if (r.removed > 0) parts.push(`removed ${r.removed} not in the file`);
-  if (r.skipped.length > 0) parts.push(`skipped ${describeCount(new Set(r.skipped.map((s) => s.line ?? s.message)).size, 'bad row')}`);
+  const [imported, removed, skipped, has] = r.dryRun ? ['would import', 'would remove', 'would skip', 'would have'] : ['imported', 'removed', 'skipped', 'has'];
+  const parts = [`${imported} ${describeCount(r.imported, 'contact')} (${r.replaced} replaced, ${r.added} new)`];
+  if (r.removed > 0) parts.push(`${removed} ${r.removed} not in the file`);
+  if (r.skipped.length > 0) parts.push(`${skipped} ${describeCount(new Set(r.skipped.map((s) => s.line ?? s.message)).size, 'bad row')}`);
   const where = r.mac === null ? 'the site directory' : `the directory of ${r.mac}${r.version !== undefined ? ` (version ${r.version})` : ''}`;
-  parts.push(`${where} has ${describeCount(r.total, 'contact')}${r.changed ? '' : ', unchanged'}`);
-  return parts.join('; ');
+  parts.push(`${where} ${has} ${describeCount(r.total, 'contact')}${r.changed ? '' : ', unchanged'}`);
+  const summary = parts.join('; ');
+  return r.dryRun ? `dry run, nothing stored: ${summary}` : summary;
 }
 
 /**

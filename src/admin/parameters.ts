@@ -1,5 +1,5 @@
 import { isServerOnlyParameter } from '../domain/firmware-policy.js';
-import { parseAssignment, validateParameterName } from '../domain/parameter.js';
+import { parseAssignment, validateParameterName, validateParameterValue } from '../domain/parameter.js';
 import { normalizeModel } from '../domain/models.js';
 import type { Device, ParameterRow, Scope, Tenant } from '../store/store.js';
 import type { AdminContext } from './admin-context.js';
@@ -76,6 +76,16 @@ export async function setParameters(
     }
     values[name] = value;
   }
+  const warnings = await checkAgainstCatalog(values, opts.force);
+  await ctx.store.setParameters(t.id, await resolveScope(ctx, t, sel, true), values);
+  return { values, warnings };
+}
+
+/**
+ * The catalog's complaints about these values: AdminError listing every one (nothing is stored),
+ * or with `force` the list itself, to report as warnings.
+ */
+async function checkAgainstCatalog(values: Record<string, string>, force: boolean | undefined): Promise<string[]> {
   // Loaded on first use: the catalog is only needed here, not by `serve` or the other commands.
   const { checkParameter } = await import('../domain/parameter-check.js');
   const problems: string[] = [];
@@ -83,12 +93,71 @@ export async function setParameters(
     const problem = checkParameter(name, value);
     if (problem) problems.push(problem.message);
   }
-  if (problems.length > 0 && !opts.force) {
+  if (problems.length > 0 && !force) {
     const list = problems.map((p) => `\n  ${p}`).join('');
     throw new AdminError(`nothing set:${list}\nadd --force to set ${problems.length === 1 ? 'it' : 'them'} anyway`);
   }
-  await ctx.store.setParameters(t.id, await resolveScope(ctx, t, sel, true), values);
-  return { values, warnings: problems };
+  return problems;
+}
+
+export interface ReplaceParametersResult {
+  /** Whether the layer changed; false when `values` is what it already held (nothing was written). */
+  changed: boolean;
+  /** Names that are new or change, with their new values. */
+  set: Record<string, string>;
+  /** Names the layer no longer has. */
+  removed: string[];
+  /** With force: one line per unknown name or invalid value that was stored anyway. */
+  warnings: string[];
+}
+
+/** A layer's parameters by name, and its scope; no scope for a model without a policy yet (its layer is empty). */
+async function currentLayer(ctx: AdminContext, t: Tenant, sel: ScopeSelector): Promise<{ scope: Scope | undefined; values: Record<string, string> }> {
+  if (sel.model !== undefined && !(await ctx.store.getModelPolicy(t.id, normalizeModel(sel.model)))) return { scope: undefined, values: Object.create(null) };
+  const scope = await resolveScope(ctx, t, sel, false);
+  const values: Record<string, string> = Object.create(null);
+  for (const r of await ctx.store.listParameters(t.id, scope)) values[r.name] = r.value;
+  return { scope, values };
+}
+
+/**
+ * Replaces the parameters of one layer: afterwards it holds `values` and nothing else, written in
+ * one store transaction, so a phone never reads a half-replaced layer. Names that are new or change
+ * are checked as setParameters checks them (refused unless `force`, then warnings); names kept with
+ * the value they have need no check again (they may have been forced once). polyprov's own settings
+ * (polyprov.*) are not phone parameters: the layer keeps them, and `values` may only repeat them
+ * unchanged. Nothing is written when nothing changes.
+ */
+export async function replaceParameters(
+  ctx: AdminContext,
+  t: Tenant,
+  sel: ScopeSelector,
+  values: Record<string, string>,
+  opts: { force?: boolean } = {},
+): Promise<ReplaceParametersResult> {
+  const current = await currentLayer(ctx, t, sel);
+  // Entries, not objects, until the end: Object.fromEntries makes own properties even of __proto__.
+  const set: [string, string][] = [];
+  const layer: [string, string][] = [];
+  for (const [name, value] of Object.entries(values)) {
+    const unchanged = Object.hasOwn(current.values, name) && current.values[name] === value;
+    if (isServerOnlyParameter(name)) {
+      if (unchanged) continue;
+      throw new AdminError(
+        `${name} is polyprov's own setting, not a phone parameter: leave it out of the values (the layer keeps it as it is) and change the firmware target of tenant "${t.slug}" with "polyprov firmware target set" or the API's firmware routes`,
+      );
+    }
+    if (!unchanged) set.push([validateParameterName(name), validateParameterValue(name, value)]);
+    layer.push([name, value]);
+  }
+  const removed = Object.keys(current.values).filter((n) => !Object.hasOwn(values, n) && !isServerOnlyParameter(n));
+  if (set.length === 0 && removed.length === 0) return { changed: false, set: {}, removed, warnings: [] };
+  const changes = Object.fromEntries(set);
+  const warnings = await checkAgainstCatalog(changes, opts.force);
+  // Only a model layer with something to set may need its policy created first (as setParameters does).
+  const scope = current.scope ?? (await resolveScope(ctx, t, sel, true));
+  await ctx.store.replaceLayerParameters(t.id, scope, Object.fromEntries(layer), isServerOnlyParameter);
+  return { changed: true, set: changes, removed, warnings };
 }
 
 export async function unsetParameters(ctx: AdminContext, t: Tenant, sel: ScopeSelector, names: string[]): Promise<number> {

@@ -22,7 +22,7 @@ import { printJson, printTable } from './print-table.js';
 const warn = (text: string): boolean => process.stderr.write(`warning: ${text}\n`);
 
 
-const importOptions = (o: Opts): ImportOptions => ({ mode: o.merge === true ? 'merge' : 'replace', skipBadRows: o.skipBadRows === true });
+const importOptions = (o: Opts): ImportOptions => ({ mode: o.merge === true ? 'merge' : 'replace', skipBadRows: o.skipBadRows === true, dryRun: o.dryRun === true });
 
 /** Runs an import, turning a refusal into one message that names the file and says what to do. */
 async function runImport(file: string, o: Opts, run: (csv: string, opts: ImportOptions) => Promise<ImportResult>): Promise<void> {
@@ -110,7 +110,8 @@ export function registerDirectoryCommands(program: Command): void {
       .command('import <file.csv>')
       .description('replace the site directory with the contacts of a CSV file (header row: First name, Last name, Number, Speed dial, Label, …; "-" reads standard input)')
       .option('--merge', 'a row replaces the whole contact with its number, or is added; contacts not in the file stay')
-      .option('--skip-bad-rows', 'import the good rows when some are bad (default: any bad row refuses the whole file)'),
+      .option('--skip-bad-rows', 'import the good rows when some are bad (default: any bad row refuses the whole file)')
+      .option('--dry-run', 'check the file and say what the import would do, store nothing'),
   ).action(async (file: string, _o, cmd: Command) =>
     withTenant(cmd, async (ctx, t, o) => runImport(file, o, (csv, opts) => importSiteDirectory(ctx, t, csv, opts))),
   );
@@ -143,7 +144,8 @@ export function registerDirectoryCommands(program: Command): void {
       .description("set a device's own directory from a CSV file; the phone gets it the next time it reads its directory (a later edit on the phone wins in turn)")
       .requiredOption('--device <mac>', 'the device')
       .option('--merge', "merge into the device's current directory instead of replacing it")
-      .option('--skip-bad-rows', 'import the good rows when some are bad'),
+      .option('--skip-bad-rows', 'import the good rows when some are bad')
+      .option('--dry-run', 'check the file and say what setting it would do, store nothing'),
   ).action(async (file: string, _o, cmd: Command) =>
     withTenant(cmd, async (ctx, t, o) => runImport(file, o, (csv, opts) => setDeviceDirectory(ctx, t, o.device as string, csv, opts))),
   );

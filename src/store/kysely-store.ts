@@ -778,6 +778,40 @@ export class KyselyStore implements Store {
     });
   }
 
+  async replaceLayerParameters(tenantId: number, scope: Scope, values: Record<string, string>, keep?: (name: string) => boolean): Promise<void> {
+    const entries = Object.entries(values);
+    for (const [name, value] of entries) {
+      if (typeof value !== 'string') throw new TypeError(`parameter ${name}: value must be a string`);
+      if (keep?.(name)) throw new TypeError(`parameter ${name} is kept as it is by this replacement: leave it out of the values`);
+    }
+    await this.write(async (trx) => {
+      const tenantSlug = await this.bump(trx, tenantId);
+      await checkScope(trx, tenantId, tenantSlug, scope);
+      const layer = trx
+        .deleteFrom('parameters')
+        .where('tenant_id', '=', tenantId)
+        .where('scope', '=', scope.kind)
+        .where('scope_id', '=', scope.id);
+      if (keep === undefined) {
+        await layer.execute();
+      } else {
+        // Kept names are picked in code, so the rule is exactly the caller's (no LIKE, whose case rules differ by dialect).
+        const names = await trx
+          .selectFrom('parameters')
+          .select('name')
+          .where('tenant_id', '=', tenantId)
+          .where('scope', '=', scope.kind)
+          .where('scope_id', '=', scope.id)
+          .execute();
+        for (const chunk of chunks(names.map((r) => r.name).filter((n) => !keep(n)), IN_CHUNK)) {
+          await layer.where('name', 'in', chunk).execute();
+        }
+      }
+      const rows = entries.map(([name, value]) => ({ tenant_id: tenantId, scope: scope.kind, scope_id: scope.id, name, value }));
+      for (const chunk of chunks(rows, INSERT_CHUNK)) await trx.insertInto('parameters').values(chunk).execute();
+    });
+  }
+
   async listParameters(tenantId: number, scope?: Scope): Promise<ParameterRow[]> {
     const rows = await this.db
       .selectFrom('parameters')

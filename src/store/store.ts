@@ -651,6 +651,13 @@ export interface Store {
   setParameters(tenantId: number, scope: Scope, values: Record<string, string>): Promise<void>;
   /** Removes parameters from one layer; returns how many existed. */
   unsetParameters(tenantId: number, scope: Scope, names: string[]): Promise<number>;
+  /**
+   * Replaces one layer in one transaction, so no reader ever sees it half replaced: the layer
+   * becomes `values`, except names for which `keep` says true, which stay as they are (and may not
+   * be in `values`: TypeError). All or nothing; bumps the tenant's revision once. NotFoundError
+   * for a scope the tenant does not have; TypeError (nothing written) for a non-string value.
+   */
+  replaceLayerParameters(tenantId: number, scope: Scope, values: Record<string, string>, keep?: (name: string) => boolean): Promise<void>;
   /** Parameters of the tenant, all layers or one, ordered by scope, scope id, name. */
   listParameters(tenantId: number, scope?: Scope): Promise<ParameterRow[]>;
 

@@ -391,9 +391,14 @@ describe('admin API routes: directories, files, tenant writes, group edits, para
     const none = await call(who.acmeAdmin, 'GET', `${T}/devices/${mac}/directory`);
     assert.deepEqual([none.status, none.body.source.kind, none.headers.get('etag')], [200, 'none', null]);
     assertProblem(await call(who.acmeAdmin, 'PUT', `${T}/devices/${mac}/directory`, { raw: csv(DEVICE_CSV), ifMatch: '*' }), 412, /nothing is stored there yet/);
+    // A dry run says which version the real PUT records, and records none.
+    const preview = await call(who.acmeAdmin, 'PUT', `${T}/devices/${mac}/directory?dryRun=true`, { raw: csv(`${CSV_HEADER}Gil,Ho,601,\n`), headers: { 'if-none-match': '*' } });
+    assert.deepEqual([preview.status, preview.body.dryRun, preview.body.version, preview.body.total, preview.headers.get('etag')], [200, true, 1, 1, null], JSON.stringify(preview.body));
+    assert.equal((await call(who.acmeReader, 'GET', `${T}/devices/${mac}/directory`)).body.source.kind, 'none');
     const created = await call(who.acmeAdmin, 'PUT', `${T}/devices/${mac}/directory`, { raw: csv(`${CSV_HEADER}Gil,Ho,601,\n`), headers: { 'if-none-match': '*' } });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     assert.deepEqual([created.body.version, created.body.total], [1, 1]);
+    assert.deepEqual({ ...created.body, dryRun: true }, preview.body, 'the dry run answered what the PUT did');
     assert.match(created.body.warnings.join('\n'), /neither registered in tenant "acme" nor seen/);
     const xml = (await phoneBytes(`/contacts/${mac}-directory.xml`)).toString('utf8');
     assert.match(xml, /<ct>601<\/ct>/);

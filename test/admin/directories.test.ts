@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AdminContext } from '../../src/admin/admin-context.js';
 import {
@@ -16,7 +17,7 @@ import { addTenant } from '../../src/admin/tenants.js';
 import { openAdminContext } from '../../src/app.js';
 import { renderDirectory } from '../../src/domain/contact-directory.js';
 import type { Tenant } from '../../src/store/store.js';
-import { tempDir } from '../support/server-process.js';
+import { cli, tempDir } from '../support/server-process.js';
 
 // The directory services on their own, for the cases the end-to-end test does not reach.
 
@@ -114,5 +115,74 @@ describe('CSV bytes', () => {
     assert.equal(decodeCsv(Buffer.from(`\uFEFF${text}`, 'utf16le'), 'f'), text);
     assert.equal(decodeCsv(Buffer.from(`\uFEFF${text}`, 'utf16le').swap16(), 'f'), text);
     assert.throws(() => decodeCsv(Buffer.from(text, 'latin1'), '"people.csv"'), /"people.csv" is not UTF-8 text/);
+  });
+});
+
+describe('dry runs', () => {
+  // A tenant of their own, so that the counts here do not depend on the tests above.
+  let dry: Tenant;
+  const MAC = '0004f2bbbbbb';
+  before(async () => {
+    dry = (await addTenant(ctx, 'dry', { password: 'dry-password-1' })).tenant;
+  });
+  const numbersOf = async (tenant: Tenant, mac?: string) => (await showDirectory(ctx, tenant, mac)).contacts.map((c) => `${c.contact}:${c.speedDial ?? '-'}`);
+
+  /** Every blob file of the data folder, and the revisions the core reloads on. */
+  async function stored() {
+    const blobs = readdirSync(join(dataDir, 'blobs'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+    return { blobs, revision: await ctx.store.revision(), files: await ctx.store.listFiles(dry.id), uploads: await ctx.store.listPhoneUploads(dry.id) };
+  }
+
+  test('of the site directory: nothing stored, the same result as the real import that follows', async () => {
+    await importSiteDirectory(ctx, dry, 'Number,Speed dial\nA,1\nB,2\n', { mode: 'replace' });
+    const view = await showDirectory(ctx, dry);
+    const before = await stored();
+    const csv = 'Number,Speed dial\nB,5\nC,3\nD,x\n';
+    const preview = await importSiteDirectory(ctx, dry, csv, { mode: 'merge', skipBadRows: true, dryRun: true });
+    assert.deepEqual(await stored(), before, 'no blob, no file, no revision');
+    assert.deepEqual(await showDirectory(ctx, dry), view);
+    assert.deepEqual([preview.dryRun, preview.changed, preview.imported, preview.replaced, preview.added, preview.total, preview.skipped.map((p) => p.line)], [true, true, 2, 1, 1, 3, [4]]);
+
+    const real = await importSiteDirectory(ctx, dry, csv, { mode: 'merge', skipBadRows: true });
+    assert.deepEqual(real, { ...preview, dryRun: false });
+    assert.equal((await stored()).blobs, before.blobs + 1, 'the real import stores the new directory');
+    assert.deepEqual(await numbersOf(dry), ['A:1', 'B:5', 'C:3']);
+
+    // The same content again: unchanged, dry or not; a refused file is refused the same way.
+    assert.deepEqual(await importSiteDirectory(ctx, dry, 'Number,Speed dial\nA,1\nB,5\nC,3\n', { mode: 'replace', dryRun: true }), { ...real, imported: 3, replaced: 3, added: 0, skipped: [], changed: false, dryRun: true });
+    const err = await refused(importSiteDirectory(ctx, dry, csv, { mode: 'merge', dryRun: true }));
+    assert.deepEqual([err.reason, err.problems.map((p) => p.line)], ['rows', [4]]);
+  });
+
+  test("of a device's directory: no upload version, no blob; the version it reports is the one the real run records", async () => {
+    const before = await stored();
+    const first = await setDeviceDirectory(ctx, dry, MAC, 'Number\n100\n', { mode: 'replace', dryRun: true });
+    assert.deepEqual(await stored(), before);
+    assert.equal((await showDirectory(ctx, dry, MAC)).source.kind, 'none');
+    assert.deepEqual([first.dryRun, first.changed, first.version, first.total], [true, true, 1, 1]);
+    assert.match(first.warnings.join(), /neither registered/);
+    assert.deepEqual(await setDeviceDirectory(ctx, dry, MAC, 'Number\n100\n', { mode: 'replace' }), { ...first, dryRun: false });
+
+    const middle = await stored();
+    const second = await setDeviceDirectory(ctx, dry, MAC, 'Number\n200\n', { mode: 'merge', dryRun: true });
+    assert.deepEqual(await stored(), middle, 'no second version');
+    assert.deepEqual([second.changed, second.version, second.added, second.total], [true, 2, 1, 2]);
+    assert.deepEqual(await setDeviceDirectory(ctx, dry, MAC, 'Number\n200\n', { mode: 'merge' }), { ...second, dryRun: false });
+    const same = await setDeviceDirectory(ctx, dry, MAC, 'Number\n100\n200\n', { mode: 'replace', dryRun: true });
+    assert.deepEqual([same.changed, same.version], [false, 2], 'unchanged: the version served now');
+    assert.deepEqual((await stored()).uploads.map((u) => u.version), [1, 2]);
+  });
+
+  test('polyprov directory import/set --dry-run say what would happen and store nothing', async () => {
+    const before = await stored();
+    const file = join(dataDir, 'dry-run.csv');
+    writeFileSync(file, 'Number\n900\n');
+    const site = cli(dataDir, ['directory', 'import', '--tenant', 'dry', '--dry-run', file]);
+    assert.equal(site.code, 0, site.stderr);
+    assert.match(site.stdout, /^dry run, nothing stored: would import 1 contact \(0 replaced, 1 new\); would remove 3 not in the file; the site directory would have 1 contact\n$/);
+    const device = cli(dataDir, ['directory', 'set', '--tenant', 'dry', '--device', MAC, '--dry-run', file]);
+    assert.equal(device.code, 0, device.stderr);
+    assert.match(device.stdout, new RegExp(`^dry run, nothing stored: would import 1 contact .*the directory of ${MAC} \\(version 3\\) would have 1 contact\n$`));
+    assert.deepEqual(await stored(), before);
   });
 });

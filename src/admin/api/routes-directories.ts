@@ -5,11 +5,8 @@
 // concurrent create); once one exists, it needs If-Match like every edit. Registered in its own
 // plugin: the text/csv body parser (bytes decoded as UTF-8 or UTF-16 with a BOM) applies here only.
 
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { BlobInfo, BlobStore } from '../../blobs/blob-store.js';
-import type { Store, Tenant } from '../../store/store.js';
+import type { Tenant } from '../../store/store.js';
 import type { AdminContext } from '../admin-context.js';
 import { audit } from '../audit-log.js';
 import {
@@ -137,48 +134,10 @@ function refusal(err: DirectoryImportError): ApiProblem {
   return new ApiProblem(400, err.message, {}, errors);
 }
 
-/**
- * The context a dry run imports through: it reads the real store and blobs, but a write computes
- * what it would have stored (blob key, next version) and stores nothing; any other write throws,
- * so a dry run can never change anything even if the import service grows new writes.
- */
-function dryRunContext(ctx: AdminContext): AdminContext {
-  const now = () => new Date().toISOString();
-  const fakes: Partial<Store> = {
-    putFile: async (f) => ({ ...f, createdAt: now() }),
-    recordPhoneUpload: async (u) => ({ ...u, version: ((await ctx.store.latestPhoneUpload(u.tenantId, u.path))?.version ?? 0) + 1, createdAt: now() }),
-  };
-  const store = new Proxy(ctx.store, {
-    get(target, prop) {
-      const fake = fakes[prop as keyof Store];
-      if (fake !== undefined) return fake;
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== 'function') return value;
-      if (typeof prop === 'string' && /^(get|list|latest)/.test(prop)) return (value as (...a: unknown[]) => unknown).bind(target);
-      return () => Promise.reject(new Error(`a dry run may not call store.${String(prop)}`));
-    },
-  });
-  const blobs: BlobStore = {
-    put: async (source: Readable | Buffer): Promise<BlobInfo> => {
-      const hash = createHash('sha256');
-      let size = 0;
-      for await (const chunk of Buffer.isBuffer(source) ? [source] : source) {
-        hash.update(chunk as Buffer);
-        size += (chunk as Buffer).length;
-      }
-      return { key: hash.digest('hex'), size };
-    },
-    stat: (key) => ctx.blobs.stat(key),
-    read: (key, range) => ctx.blobs.read(key, range),
-    delete: () => Promise.reject(new Error('a dry run may not delete blobs')),
-  };
-  return { ...ctx, store, blobs };
-}
-
 /** Runs an import (or its dry run), turning a refused CSV into a 400 that lists each line. */
-async function runImport(ctx: AdminContext, q: ImportQuery, run: (ctx: AdminContext, opts: ImportOptions) => Promise<ImportResult>): Promise<ImportResult> {
+async function runImport(q: ImportQuery, run: (opts: ImportOptions) => Promise<ImportResult>): Promise<ImportResult> {
   try {
-    return await run(q.dryRun ? dryRunContext(ctx) : ctx, { mode: q.mode, skipBadRows: q.skipBadRows });
+    return await run({ mode: q.mode, skipBadRows: q.skipBadRows, dryRun: q.dryRun });
   } catch (err) {
     if (err instanceof DirectoryImportError) throw refusal(err);
     throw err;
@@ -196,14 +155,14 @@ async function importAndAnswer(
   reply: FastifyReply,
   t: Tenant,
   mac: string | undefined,
-  run: (ctx: AdminContext, csv: string, opts: ImportOptions) => Promise<ImportResult>,
+  run: (csv: string, opts: ImportOptions) => Promise<ImportResult>,
 ) {
   const q = request.query as ImportQuery;
   const before = await showDirectory(ctx, t, mac);
   requirePutPreconditions(request, etagOfDirectory(before));
-  const result = await runImport(ctx, q, (c, opts) => run(c, request.body as string, opts));
-  const after = q.dryRun ? before : await showDirectory(ctx, t, mac);
-  if (!q.dryRun && result.changed) {
+  const result = await runImport(q, (opts) => run(request.body as string, opts));
+  const after = result.dryRun ? before : await showDirectory(ctx, t, mac);
+  if (!result.dryRun && result.changed) {
     await audit(ctx, principalOf(request), {
       action: mac === undefined ? 'directory.import' : 'directory.set',
       tenantId: t.id,
@@ -215,7 +174,7 @@ async function importAndAnswer(
   }
   const tag = etagOfDirectory(after);
   if (tag !== null) reply.header('etag', tag);
-  return { ...result, dryRun: q.dryRun };
+  return result;
 }
 
 function sendCsv(reply: FastifyReply, view: DirectoryView, name: string) {
@@ -283,7 +242,7 @@ export function registerDirectoryRoutes(app: FastifyInstance, ctx: AdminContext)
     async (request, reply) => {
       const { tenant } = request.params as { tenant: string };
       const t = await tenantFor(ctx, principalOf(request), tenant, 'write');
-      return importAndAnswer(ctx, request, reply, t, undefined, (c, csv, opts) => importSiteDirectory(c, t, csv, opts));
+      return importAndAnswer(ctx, request, reply, t, undefined, (csv, opts) => importSiteDirectory(ctx, t, csv, opts));
     },
   );
 
@@ -336,7 +295,7 @@ export function registerDirectoryRoutes(app: FastifyInstance, ctx: AdminContext)
     async (request, reply) => {
       const { tenant, mac } = request.params as { tenant: string; mac: string };
       const t = await tenantFor(ctx, principalOf(request), tenant, 'write');
-      return importAndAnswer(ctx, request, reply, t, mac, (c, csv, opts) => setDeviceDirectory(c, t, mac, csv, opts));
+      return importAndAnswer(ctx, request, reply, t, mac, (csv, opts) => setDeviceDirectory(ctx, t, mac, csv, opts));
     },
   );
 }

@@ -1,15 +1,15 @@
 // Parameters of one layer of a tenant (?scope=…): read with its ETag, set (merging, If-Match),
-// replace the whole layer (If-Match), unset one name (If-Match). Setting refuses names Poly's
+// replace the whole layer (If-Match; one store transaction, so a phone never reads it half
+// replaced), unset one name (If-Match). Setting refuses names Poly's
 // templates do not know unless `force`.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isServerOnlyParameter } from '../../domain/firmware-policy.js';
 import { normalizeModel } from '../../domain/models.js';
 import type { Tenant } from '../../store/store.js';
 import type { AdminContext } from '../admin-context.js';
 import { AdminError } from '../admin-error.js';
 import { audit } from '../audit-log.js';
-import { resolveScope, setParameters, unsetParameters, type ScopeSelector } from '../parameters.js';
+import { replaceParameters, resolveScope, setParameters, unsetParameters, type ScopeSelector } from '../parameters.js';
 import { principalOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
 import { parseScopeParam, SCOPE_PATTERN } from './parameter-scope.js';
@@ -44,24 +44,6 @@ async function readLayer(ctx: AdminContext, t: Tenant, scopeText: string, sel: S
   const parameters: Record<string, string> = {};
   for (const r of rows) Object.defineProperty(parameters, r.name, { value: r.value, enumerable: true, writable: true, configurable: true });
   return { scope: scopeText, parameters };
-}
-
-/**
- * What replacing `current` with `wanted` writes: assignments for names that are new or change,
- * names to remove. polyprov's own settings are not phone parameters: they are kept, and may only
- * be sent back unchanged.
- */
-function replacementOf(current: Record<string, string>, wanted: Record<string, string>, tenantSlug: string): { set: string[]; unset: string[] } {
-  const set: string[] = [];
-  for (const [name, value] of Object.entries(wanted)) {
-    if (Object.hasOwn(current, name) && current[name] === value) continue;
-    if (isServerOnlyParameter(name)) {
-      throw new ApiProblem(400, `${name} is polyprov's own setting, not a phone parameter: leave it out of values (it is kept as it is) and change the firmware target of tenant "${tenantSlug}" with the firmware routes or "polyprov firmware target set"`);
-    }
-    set.push(`${name}=${value}`);
-  }
-  const unset = Object.keys(current).filter((n) => !Object.hasOwn(wanted, n) && !isServerOnlyParameter(n));
-  return { set, unset };
 }
 
 function scopeOf(request: FastifyRequest): { text: string; sel: ScopeSelector } {
@@ -141,7 +123,7 @@ export function registerParameterRoutes(app: FastifyInstance, ctx: AdminContext)
       schema: {
         summary: 'Replace the parameters of one layer (If-Match required): names missing from values are removed',
         description:
-          "Only names that are new or change are checked against the catalog (force stores what it refuses); names kept as they are stay even if they were forced once. polyprov's own settings (polyprov.firmware.*) are kept: the firmware target has its own routes.",
+          "Only names that are new or change are checked against the catalog (force stores what it refuses); names kept as they are stay even if they were forced once. polyprov's own settings (polyprov.*, e.g. the firmware target) are kept: they have their own routes. The layer is replaced in one transaction: a phone reads the old layer or the new one, never a mix.",
         tags: ['parameters'],
         params: TENANT_PARAMS,
         querystring: SCOPE_QUERY,
@@ -166,12 +148,9 @@ export function registerParameterRoutes(app: FastifyInstance, ctx: AdminContext)
       const { text, sel } = scopeOf(request);
       const before = await readLayer(ctx, t, text, sel);
       requireIfMatch(request, etagOf(before));
-      const plan = replacementOf(before.parameters, body.values, t.slug);
-      // Two store writes, set then unset: between them a phone may read the new values with the removed names still there.
-      const result = plan.set.length ? await setParameters(ctx, t, sel, plan.set, { force: body.force }) : { values: {}, warnings: [] };
-      if (plan.unset.length) await unsetParameters(ctx, t, sel, plan.unset);
+      const result = await replaceParameters(ctx, t, sel, body.values, { force: body.force });
       const after = await readLayer(ctx, t, text, sel);
-      if (plan.set.length || plan.unset.length) await audit(ctx, principal, { action: 'parameter.replace', tenantId: t.id, target: `parameters of ${text}`, before: before.parameters, after: after.parameters, ip: request.ip });
+      if (result.changed) await audit(ctx, principal, { action: 'parameter.replace', tenantId: t.id, target: `parameters of ${text}`, before: before.parameters, after: after.parameters, ip: request.ip });
       reply.header('etag', etagOf(after));
       return { ...after, warnings: result.warnings };
     },
