@@ -11,6 +11,9 @@ import { addDevice, addGroup, addSite } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
 import { openAdminContext } from '../../src/app.js';
 import { addTestAdmins, adminApiClient, logInTestAdmins, type TestAdmins, assertProblem, MORE_TABLE_ROUTES, REACH_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type Who, errorRecordingLogger } from '../support/admin-api.js';
+import { DASHBOARD_TABLE_ROUTES } from '../support/admin-api-dashboard-routes.js';
+import { DATA_TABLE_ROUTES } from '../support/admin-api-data-routes.js';
+import { FLEET_TABLE_ROUTES } from '../support/admin-api-fleet-routes.js';
 import { tempDir } from '../support/server-process.js';
 
 // Every resource route of the admin API on a real fastify listener (127.0.0.1, port 0) over a
@@ -157,9 +160,9 @@ const CASES: RouteCase[] = [
 const RESOURCE_CASES = CASES.filter((c) => c.route !== '/api/v1/logout');
 
 describe('admin API routes', () => {
-  test('the table (with api-routes-more.test.ts) covers every documented route but login (tested with the auth tests)', () => {
+  test('the route tables of the api-routes-*.test.ts files together cover every documented route but login (tested with the auth tests)', () => {
     const documented = documentedRoutes(api.app).map((r) => `${r.method} ${r.path}`).sort();
-    const covered = [...new Set([...CASES.map((c) => `${c.method.toLowerCase()} ${c.route}`), 'post /api/v1/login', ...MORE_TABLE_ROUTES, ...REACH_TABLE_ROUTES])].sort();
+    const covered = [...new Set([...CASES.map((c) => `${c.method.toLowerCase()} ${c.route}`), 'post /api/v1/login', ...MORE_TABLE_ROUTES, ...REACH_TABLE_ROUTES, ...FLEET_TABLE_ROUTES, ...DATA_TABLE_ROUTES, ...DASHBOARD_TABLE_ROUTES])].sort();
     assert.deepEqual(covered, documented);
   });
 

@@ -15,6 +15,7 @@ import { ApiProblem, sendProblem } from './problem-json.js';
 import { registerAuthRoutes } from './routes-auth.js';
 import { registerConsoleStatic } from './console-static.js';
 import { registerConsoleRoutes } from './routes-console.js';
+import { registerDashboardRoutes } from './routes-dashboard.js';
 import { registerDeviceRoutes } from './routes-devices.js';
 import { registerExplainRoutes } from './routes-explain.js';
 import { registerAuditRoutes } from './routes-audit.js';
@@ -28,6 +29,10 @@ import { registerResyncRoutes } from './routes-resync.js';
 import { registerImportRoutes } from './routes-import.js';
 import { registerOverrideRoutes } from './routes-overrides.js';
 import { registerLogRoutes } from './routes-logs.js';
+import { registerDirectoryRoutes } from './routes-directories.js';
+import { registerFileRoutes } from './routes-files.js';
+import { registerFirmwareRoutes } from './routes-firmware.js';
+import { registerRolloutRoutes } from './routes-rollouts.js';
 import type { ResyncRunOptions } from '../reach.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
@@ -43,7 +48,7 @@ export interface AdminApiOptions {
   reach?: Partial<ResyncRunOptions>;
 }
 
-/** A route the API documents: method and path in OpenAPI form (`/api/v1/tenants/{tenant}`). */
+/** A route the API documents: method and path in OpenAPI form (`/api/v1/tenants/{tenant}`; a trailing wildcard is `{*}`, as @fastify/swagger writes it). */
 export interface ApiRoute {
   method: string;
   path: string;
@@ -72,7 +77,7 @@ export async function buildAdminApi(ctx: AdminContext, opts: AdminApiOptions): P
   app.addHook('onRoute', (r) => {
     const schema = r.schema as { hide?: boolean } | undefined;
     if (schema?.hide || !r.url.startsWith('/api/v1/') || r.url.startsWith(DOCS_PREFIX)) return;
-    for (const m of [r.method].flat()) routes.push({ method: m.toLowerCase(), path: r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}') });
+    for (const m of [r.method].flat()) routes.push({ method: m.toLowerCase(), path: r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}') });
   });
 
   app.setErrorHandler((err, request, reply) => sendProblem(reply, request, err));
@@ -91,6 +96,7 @@ export async function buildAdminApi(ctx: AdminContext, opts: AdminApiOptions): P
     registerTenantRoutes(api, ctx);
     registerSiteRoutes(api, ctx);
     registerDeviceRoutes(api, ctx);
+    registerDashboardRoutes(api, ctx);
     registerParameterRoutes(api, ctx);
     registerExplainRoutes(api, ctx);
     registerConsoleRoutes(api);
@@ -102,6 +108,11 @@ export async function buildAdminApi(ctx: AdminContext, opts: AdminApiOptions): P
     await api.register(async (csv) => registerImportRoutes(csv, ctx));
     registerOverrideRoutes(api, ctx);
     registerLogRoutes(api, ctx);
+    // Each in its own plugin: their body parsers (text/csv; raw bytes of any type) stay there.
+    await api.register(async (csv) => registerDirectoryRoutes(csv, ctx));
+    await api.register(async (raw) => registerFileRoutes(raw, ctx));
+    registerFirmwareRoutes(api, ctx);
+    registerRolloutRoutes(api, ctx);
   });
   await app.ready();
   return app;
