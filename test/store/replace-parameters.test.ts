@@ -8,8 +8,6 @@
 // placed after the first insert batch, so the delete and part of the inserts have run when it fails.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
@@ -20,14 +18,11 @@ import { addTenant } from '../../src/admin/tenants.js';
 import { openAdminContext } from '../../src/app.js';
 import { isServerOnlyParameter } from '../../src/domain/firmware-policy.js';
 import { NotFoundError } from '../../src/store/errors.js';
-import { openStore, SQLITE_FILE_NAME } from '../../src/store/open-store.js';
+import { SQLITE_FILE_NAME } from '../../src/store/open-store.js';
 import type { Scope, Store } from '../../src/store/store.js';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres.js';
+import { BACKENDS, bareTenant, storeBackends, type BackendName } from '../support/store-backends.js';
 
-const tempDirs: string[] = [];
-const opened: Store[] = [];
-let cluster: ThrowawayPostgres | undefined;
-let dbCounter = 0;
+const backends = storeBackends('replace-test');
 
 /** The name the poison trigger refuses. */
 const POISON = 'x.poison';
@@ -40,41 +35,22 @@ interface Fresh {
   admin(): Promise<AdminContext>;
 }
 
-/** A store on a fresh database of the backend. */
-async function fresh(backend: 'sqlite' | 'postgres'): Promise<Fresh> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'polyprov-replace-test-'));
-  tempDirs.push(dataDir);
-  if (backend === 'sqlite') {
-    const store = await openStore({ dataDir });
-    opened.push(store);
-    return {
-      store,
-      admin: () => adminOn(dataDir),
-      exec: async (sqlText) => {
+/** A store on a fresh database of the backend, with SQL and admin services beside it. */
+async function fresh(backend: BackendName): Promise<Fresh> {
+  const { store, dataDir, databaseUrl } = await backends.fresh(backend);
+  return {
+    store,
+    admin: () => adminOn(dataDir, databaseUrl),
+    exec: async (sqlText) => {
+      if (!databaseUrl) {
         const side = new BetterSqlite3(join(dataDir, SQLITE_FILE_NAME), { timeout: 15000 });
         try {
           side.exec(sqlText);
         } finally {
           side.close();
         }
-      },
-    };
-  }
-  const name = `r${process.pid}_${++dbCounter}`;
-  const admin = new pg.Client({ connectionString: cluster!.adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const databaseUrl = `postgres://postgres@127.0.0.1:${cluster!.port}/${name}`;
-  const store = await openStore({ dataDir, databaseUrl });
-  opened.push(store);
-  return {
-    store,
-    admin: () => adminOn(dataDir, databaseUrl),
-    exec: async (sqlText) => {
+        return;
+      }
       const side = new pg.Client({ connectionString: databaseUrl });
       await side.connect();
       try {
@@ -86,11 +62,13 @@ async function fresh(backend: 'sqlite' | 'postgres'): Promise<Fresh> {
   };
 }
 
+/** Admin services on the same database; closed with the test file's stores. */
 async function adminOn(dataDir: string, databaseUrl?: string): Promise<AdminContext> {
   const ctx = await openAdminContext({ dataDir, ...(databaseUrl ? { databaseUrl } : {}) });
-  opened.push(ctx.store);
+  admins.push(ctx);
   return ctx;
 }
+const admins: AdminContext[] = [];
 
 const ADD_POISON = {
   sqlite: `create trigger poison_row before insert on parameters when new.name = '${POISON}' begin select raise(abort, 'poisoned row'); end;`,
@@ -98,10 +76,6 @@ const ADD_POISON = {
              create trigger poison_row before insert on parameters for each row execute function poison_row();`,
 };
 const DROP_POISON = { sqlite: 'drop trigger poison_row;', postgres: 'drop trigger poison_row on parameters;' };
-
-async function tenant(store: Store, slug: string): Promise<number> {
-  return (await store.createTenant({ slug, name: slug, provUsername: slug, provPasswordHash: 'h', provDigestHa1: 'd' })).id;
-}
 
 /** A layer as name → value. */
 async function layerOf(store: Store, tenantId: number, scope: Scope): Promise<Record<string, string>> {
@@ -118,22 +92,18 @@ function many(count: number, prefix = 'p'): Record<string, string> {
   return Object.fromEntries(Array.from({ length: count }, (_, i) => [`${prefix}.${String(i).padStart(4, '0')}`, `v${i}`]));
 }
 
-before(async () => {
-  cluster = await startThrowawayPostgres();
-});
-
+before(() => backends.start());
 after(async () => {
-  for (const s of opened) await s.close().catch(() => undefined);
-  await cluster?.stop();
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  for (const ctx of admins) await ctx.store.close().catch(() => undefined);
+  await backends.stop();
 });
 
-for (const backend of ['sqlite', 'postgres'] as const) {
+for (const backend of BACKENDS) {
   describe(`replaceLayerParameters on ${backend}`, () => {
     test('the layer becomes the values, kept names stay, nothing else moves, revisions move once', async () => {
       const { store } = await fresh(backend);
-      const acme = await tenant(store, 'acme');
-      const globex = await tenant(store, 'globex');
+      const acme = await bareTenant(store, 'acme');
+      const globex = await bareTenant(store, 'globex');
       const sales = { kind: 'group', id: (await store.createGroup(acme, 'sales', 'Sales')).id } as const;
       const support = { kind: 'group', id: (await store.createGroup(acme, 'support', 'Support')).id } as const;
       const acmeTenant = { kind: 'tenant', id: acme } as const;
@@ -162,7 +132,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
 
     test('a row the database refuses half-way leaves the old layer and the revisions as they were', async () => {
       const { store, exec } = await fresh(backend);
-      const acme = await tenant(store, 'acme');
+      const acme = await bareTenant(store, 'acme');
       const sales = { kind: 'group', id: (await store.createGroup(acme, 'sales', 'Sales')).id } as const;
       const old = { ...many(3, 'old'), 'polyprov.firmware.version': '6.4.6' };
       await store.setParameters(acme, sales, old);
@@ -181,8 +151,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
 
     test('refusals before writing: a non-string value, a kept name in the values, a scope or tenant that does not exist', async () => {
       const { store } = await fresh(backend);
-      const acme = await tenant(store, 'acme');
-      const globex = await tenant(store, 'globex');
+      const acme = await bareTenant(store, 'acme');
+      const globex = await bareTenant(store, 'globex');
       const sales = { kind: 'group', id: (await store.createGroup(acme, 'sales', 'Sales')).id } as const;
       const theirs = { kind: 'group', id: (await store.createGroup(globex, 'theirs', 'Theirs')).id } as const;
       await store.setParameters(acme, sales, { 'up.a': '1' });
@@ -202,7 +172,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
   });
 }
 
-for (const backend of ['sqlite', 'postgres'] as const) {
+for (const backend of BACKENDS) {
   describe(`replaceParameters (the admin service) on ${backend}`, () => {
     let ctx: AdminContext;
     before(async () => {

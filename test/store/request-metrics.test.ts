@@ -3,70 +3,27 @@
 // isolation, the no-tenant row, pruning, and the inventory recorder's flush that carries them.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { InventoryRecorder } from '../../src/provisioning/inventory-recorder.js';
 import { silentLogger } from '../../src/provisioning/logger.js';
-import { openStore } from '../../src/store/open-store.js';
 import type { RequestCount, Store } from '../../src/store/store.js';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres.js';
+import { BACKENDS, bareTenant, storeBackends } from '../support/store-backends.js';
 
-const tempDirs: string[] = [];
-const opened: Store[] = [];
-let cluster: ThrowawayPostgres | undefined;
-let dbCounter = 0;
-
-/** A fresh database and a way to open more stores on it (as other processes would). */
-async function fresh(backend: 'sqlite' | 'postgres'): Promise<{ store: Store; open(): Promise<Store> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'polyprov-metrics-test-'));
-  tempDirs.push(dataDir);
-  let databaseUrl: string | undefined;
-  if (backend === 'postgres') {
-    const name = `m${process.pid}_${++dbCounter}`;
-    const admin = new pg.Client({ connectionString: cluster!.adminUrl });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${name}`);
-    } finally {
-      await admin.end();
-    }
-    databaseUrl = `postgres://postgres@127.0.0.1:${cluster!.port}/${name}`;
-  }
-  const open = async () => {
-    const s = await openStore({ dataDir, ...(databaseUrl ? { databaseUrl } : {}) });
-    opened.push(s);
-    return s;
-  };
-  return { store: await open(), open };
-}
-
-async function tenant(store: Store, slug: string): Promise<number> {
-  return (await store.createTenant({ slug, name: slug, provUsername: slug, provPasswordHash: 'h', provDigestHa1: 'd' })).id;
-}
+const backends = storeBackends('metrics-test');
 
 const M = (iso: string) => `2026-03-01T${iso}:00.000Z`;
 const count = (tenantId: number | null, minute: string, protocol: RequestCount['protocol'], ok: number, failed = 0): RequestCount => ({ tenantId, minute: M(minute), protocol, ok, failed });
 const range = (from: string, to: string, bucketMinutes: number) => ({ from: M(from), to: M(to), bucketMinutes });
 
-before(async () => {
-  cluster = await startThrowawayPostgres();
-});
+before(() => backends.start());
+after(() => backends.stop());
 
-after(async () => {
-  for (const s of opened) await s.close().catch(() => undefined);
-  await cluster?.stop();
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-});
-
-for (const backend of ['sqlite', 'postgres'] as const) {
+for (const backend of BACKENDS) {
   describe(`request metrics on ${backend}`, () => {
     test('counts add up per tenant, minute and protocol, and sum into aligned N-minute buckets', async () => {
-      const { store } = await fresh(backend);
-      const acme = await tenant(store, 'acme');
-      const globex = await tenant(store, 'globex');
+      const { store } = await backends.fresh(backend);
+      const acme = await bareTenant(store, 'acme');
+      const globex = await bareTenant(store, 'globex');
       // The same row twice in one batch, and again in a later batch.
       await store.addRequestCounts([count(acme, '10:00', 'http', 3, 1), count(acme, '10:00', 'http', 2, 0), count(acme, '10:04', 'tftp', 1, 1), count(globex, '10:00', 'http', 50, 50)]);
       await store.addRequestCounts([count(acme, '10:00', 'http', 1, 1), count(acme, '10:05', 'ftps', 0, 2), count(null, '10:00', 'http', 0, 7), count(acme, '10:09', 'https', 4)]);
@@ -93,8 +50,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     });
 
     test('several store instances (workers) adding into the same rows lose nothing', async () => {
-      const { store, open } = await fresh(backend);
-      const acme = await tenant(store, 'acme');
+      const { store, open } = await backends.fresh(backend);
+      const acme = await bareTenant(store, 'acme');
       const workers = [store, await open(), await open()];
       const batch = [count(acme, '10:00', 'http', 1, 1), count(acme, '10:00', 'tftp', 2), count(acme, '10:01', 'http', 1)];
       const adds = workers.flatMap((w) => [() => w.addRequestCounts(batch), () => w.addRequestCounts([...batch].reverse())]);
@@ -109,9 +66,9 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     });
 
     test('pruning deletes minutes before the cutoff, of every tenant; deleting a tenant deletes its counts', async () => {
-      const { store } = await fresh(backend);
-      const acme = await tenant(store, 'acme');
-      const globex = await tenant(store, 'globex');
+      const { store } = await backends.fresh(backend);
+      const acme = await bareTenant(store, 'acme');
+      const globex = await bareTenant(store, 'globex');
       await store.addRequestCounts([count(acme, '09:59', 'http', 1), count(null, '09:00', 'tftp', 1), count(acme, '10:00', 'http', 1), count(globex, '10:30', 'ftp', 1)]);
       assert.equal(await store.pruneRequestCounts(M('10:00')), 2);
       assert.deepEqual(await store.requestBuckets(acme, range('00:00', '23:00', 60)), [{ at: M('10:00'), protocol: 'http', ok: 1, failed: 0 }]);
@@ -122,8 +79,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     });
 
     test('nonsense is refused with a TypeError and adds nothing', async () => {
-      const { store } = await fresh(backend);
-      const acme = await tenant(store, 'acme');
+      const { store } = await backends.fresh(backend);
+      const acme = await bareTenant(store, 'acme');
       const good = count(acme, '10:00', 'http', 1);
       const bad: [Partial<RequestCount>, RegExp][] = [
         [{ minute: '2026-03-01T10:00:30.000Z' }, /minute boundary/],
@@ -140,8 +97,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     });
 
     test('the inventory recorder counts in memory and adds the counts on flush and on stop', async () => {
-      const { store } = await fresh(backend);
-      const acme = await tenant(store, 'acme');
+      const { store } = await backends.fresh(backend);
+      const acme = await bareTenant(store, 'acme');
       const recorder = new InventoryRecorder(store, silentLogger, { flushMs: 600_000, maxPending: 1000 });
       // Recent minutes: a flush also prunes counts older than 14 days.
       const at = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;

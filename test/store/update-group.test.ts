@@ -4,45 +4,12 @@
 // of reach, and each change moves the revisions the core reloads on.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { ConflictError, NotFoundError } from '../../src/store/errors.js';
-import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres.js';
+import { BACKENDS, bareTenant, storeBackends } from '../support/store-backends.js';
 
-const tempDirs: string[] = [];
-const opened: Store[] = [];
-let cluster: ThrowawayPostgres | undefined;
-let dbCounter = 0;
-
-/** A store on a fresh database of the backend. */
-async function fresh(backend: 'sqlite' | 'postgres'): Promise<Store> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'polyprov-group-test-'));
-  tempDirs.push(dataDir);
-  let databaseUrl: string | undefined;
-  if (backend === 'postgres') {
-    const name = `g${process.pid}_${++dbCounter}`;
-    const admin = new pg.Client({ connectionString: cluster!.adminUrl });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${name}`);
-    } finally {
-      await admin.end();
-    }
-    databaseUrl = `postgres://postgres@127.0.0.1:${cluster!.port}/${name}`;
-  }
-  const store = await openStore({ dataDir, ...(databaseUrl ? { databaseUrl } : {}) });
-  opened.push(store);
-  return store;
-}
-
-async function tenant(store: Store, slug: string): Promise<number> {
-  return (await store.createTenant({ slug, name: slug, provUsername: slug, provPasswordHash: 'h', provDigestHa1: 'd' })).id;
-}
+const backends = storeBackends('group-test');
 
 async function rejectsWith(p: Promise<unknown>, cls: new (...args: any[]) => Error, message: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
@@ -52,21 +19,14 @@ async function rejectsWith(p: Promise<unknown>, cls: new (...args: any[]) => Err
   });
 }
 
-before(async () => {
-  cluster = await startThrowawayPostgres();
-});
+before(() => backends.start());
+after(() => backends.stop());
 
-after(async () => {
-  for (const s of opened) await s.close().catch(() => undefined);
-  await cluster?.stop();
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-});
-
-for (const backend of ['sqlite', 'postgres'] as const) {
+for (const backend of BACKENDS) {
   describe(`updateGroup on ${backend}`, () => {
     test('renames and renames back; devices and parameters follow; the name alone changes; revisions move', async () => {
-      const store = await fresh(backend);
-      const acme = await tenant(store, 'acme');
+      const store = (await backends.fresh(backend)).store;
+      const acme = await bareTenant(store, 'acme');
       const sales = await store.createGroup(acme, 'sales', 'Sales');
       const device = await store.registerDevice(acme, '0004f2a1b2c3', { groupId: sales.id });
       await store.setParameters(acme, { kind: 'group', id: sales.id }, { 'up.headsetMode': '1' });
@@ -90,9 +50,9 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     });
 
     test("a slug in use is a ConflictError naming it, changing nothing; other tenants' groups and slugs are apart", async () => {
-      const store = await fresh(backend);
-      const acme = await tenant(store, 'acme');
-      const globex = await tenant(store, 'globex');
+      const store = (await backends.fresh(backend)).store;
+      const acme = await bareTenant(store, 'acme');
+      const globex = await bareTenant(store, 'globex');
       const sales = await store.createGroup(acme, 'sales', 'Sales');
       await store.createGroup(acme, 'support', 'Support');
       const theirs = await store.createGroup(globex, 'support', 'Their support');
