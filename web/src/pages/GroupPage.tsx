@@ -1,10 +1,8 @@
 import { seg } from '../api.js';
-import { ConfirmButton } from '../components/ConfirmButton.js';
+import { DeleteRecord } from '../components/DeleteRecord.js';
 import { ErrorNote } from '../components/ErrorNote.js';
 import { GroupRenameForm } from '../components/GroupRenameForm.js';
 import { ParameterEditor } from '../components/ParameterEditor.js';
-import { ProblemNote } from '../components/ProblemNote.js';
-import { useDeleteWithEtag } from '../components/useDeleteWithEtag.js';
 import { useTagged } from '../components/useTagged.js';
 import { Link, navigate } from '../router.js';
 import type { Group } from '../types.js';
@@ -13,7 +11,6 @@ import type { Group } from '../types.js';
 export function GroupPage({ tenant, group, canWrite = true }: { tenant: string; group: string; canWrite?: boolean }) {
   const path = `/api/v1/tenants/${seg(tenant)}/groups/${seg(group)}`;
   const res = useTagged<Group>(path);
-  const remove = useDeleteWithEtag(path, res.etag, () => navigate(`/t/${seg(tenant)}/groups`));
   const data = res.data;
 
   return (
@@ -32,18 +29,18 @@ export function GroupPage({ tenant, group, canWrite = true }: { tenant: string; 
               <dt>Display name</dt>
               <dd>{data.name}</dd>
             </dl>
-            {canWrite && (
-              <div className="buttons">
-                <ConfirmButton label="Delete group" question={`Delete group ${group}? Its devices fall back to no group and its parameters are removed.`} confirmLabel="Yes, delete the group" onConfirm={remove.run} />
-              </div>
-            )}
-            <ProblemNote
-              problem={remove.problem}
-              onReload={() => {
-                remove.clear();
-                res.reload();
-              }}
-            />
+            <div className="buttons">
+              <DeleteRecord
+                apiPath={path}
+                etag={res.etag}
+                canWrite={canWrite}
+                label="Delete group"
+                question={`Delete group ${group}? Its devices fall back to no group and its parameters are removed.`}
+                confirmLabel="Yes, delete the group"
+                onDeleted={() => navigate(`/t/${seg(tenant)}/groups`)}
+                onReload={res.reload}
+              />
+            </div>
           </section>
           {canWrite && (
             <GroupRenameForm

@@ -1,11 +1,9 @@
 import { useState } from 'react';
 import { seg } from '../api.js';
 import { AppFilePathForm } from '../components/AppFilePathForm.js';
-import { ConfirmButton } from '../components/ConfirmButton.js';
+import { DeleteRecord } from '../components/DeleteRecord.js';
 import { ErrorNote } from '../components/ErrorNote.js';
 import { ParameterEditor } from '../components/ParameterEditor.js';
-import { ProblemNote } from '../components/ProblemNote.js';
-import { useDeleteWithEtag } from '../components/useDeleteWithEtag.js';
 import { useTagged } from '../components/useTagged.js';
 import { Link, navigate } from '../router.js';
 import type { ModelPolicy } from '../types.js';
@@ -15,7 +13,6 @@ export function ModelPage({ tenant, model, canWrite = true }: { tenant: string; 
   const path = `/api/v1/tenants/${seg(tenant)}/models/${seg(model)}`;
   const res = useTagged<ModelPolicy>(path);
   const [saved, setSaved] = useState(false);
-  const remove = useDeleteWithEtag(path, res.etag, () => navigate(`/t/${seg(tenant)}/models`));
   const data = res.data;
 
   return (
@@ -41,18 +38,18 @@ export function ModelPage({ tenant, model, canWrite = true }: { tenant: string; 
                 Firmware path saved.
               </p>
             )}
-            {canWrite && (
-              <div className="buttons">
-                <ConfirmButton label="Delete policy" question={`Delete the policy of ${data.model}? Its parameters are removed with it.`} confirmLabel="Yes, delete the policy" onConfirm={remove.run} />
-              </div>
-            )}
-            <ProblemNote
-              problem={remove.problem}
-              onReload={() => {
-                remove.clear();
-                res.reload();
-              }}
-            />
+            <div className="buttons">
+              <DeleteRecord
+                apiPath={path}
+                etag={res.etag}
+                canWrite={canWrite}
+                label="Delete policy"
+                question={`Delete the policy of ${data.model}? Its parameters are removed with it.`}
+                confirmLabel="Yes, delete the policy"
+                onDeleted={() => navigate(`/t/${seg(tenant)}/models`)}
+                onReload={res.reload}
+              />
+            </div>
           </section>
           {canWrite && (
             <AppFilePathForm

@@ -1,11 +1,9 @@
 import { useState } from 'react';
 import { seg } from '../api.js';
-import { ConfirmButton } from '../components/ConfirmButton.js';
+import { DeleteRecord } from '../components/DeleteRecord.js';
 import { ErrorNote } from '../components/ErrorNote.js';
 import { ParameterEditor } from '../components/ParameterEditor.js';
-import { ProblemNote } from '../components/ProblemNote.js';
 import { SiteEditForm } from '../components/SiteEditForm.js';
-import { useDeleteWithEtag } from '../components/useDeleteWithEtag.js';
 import { useTagged } from '../components/useTagged.js';
 import { Link, navigate } from '../router.js';
 import type { Site } from '../types.js';
@@ -16,7 +14,6 @@ export function SitePage({ tenant, site, canWrite = true }: { tenant: string; si
   const res = useTagged<Site>(path);
   const [editing, setEditing] = useState(false);
   const [saved, setSaved] = useState(false);
-  const remove = useDeleteWithEtag(path, res.etag, () => navigate(`/t/${seg(tenant)}/sites`));
   const data = res.data;
 
   return (
@@ -56,15 +53,17 @@ export function SitePage({ tenant, site, canWrite = true }: { tenant: string; si
                   Edit site
                 </button>
               )}
-              {canWrite && <ConfirmButton label="Delete site" question={`Delete site ${site}? Its devices fall back to no site and its parameters are removed.`} confirmLabel="Yes, delete the site" onConfirm={remove.run} />}
+              <DeleteRecord
+                apiPath={path}
+                etag={res.etag}
+                canWrite={canWrite}
+                label="Delete site"
+                question={`Delete site ${site}? Its devices fall back to no site and its parameters are removed.`}
+                confirmLabel="Yes, delete the site"
+                onDeleted={() => navigate(`/t/${seg(tenant)}/sites`)}
+                onReload={res.reload}
+              />
             </div>
-            <ProblemNote
-              problem={remove.problem}
-              onReload={() => {
-                remove.clear();
-                res.reload();
-              }}
-            />
             <p>
               <Link to={`/t/${seg(tenant)}/devices?site=${seg(site)}`}>Devices at this site</Link>
             </p>

@@ -1,15 +1,14 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { messageOf, request, seg } from '../api.js';
 import { ErrorNote } from '../components/ErrorNote.js';
-import { Link, navigate } from '../router.js';
+import { NewSlugForm } from '../components/NewSlugForm.js';
+import { Link } from '../router.js';
 import type { Page, Site } from '../types.js';
 
 /** The tenant's sites, and (unless read-only) a form to create one. */
 export function SitesPage({ tenant, canWrite = true }: { tenant: string; canWrite?: boolean }) {
   const [sites, setSites] = useState<Site[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [slug, setSlug] = useState('');
-  const [name, setName] = useState('');
 
   const load = useCallback(() => {
     request<Page<Site>>('GET', `/api/v1/tenants/${seg(tenant)}/sites?limit=500`)
@@ -17,17 +16,6 @@ export function SitesPage({ tenant, canWrite = true }: { tenant: string; canWrit
       .catch((err: unknown) => setError(messageOf(err)));
   }, [tenant]);
   useEffect(load, [load]);
-
-  const create = async (e: FormEvent) => {
-    e.preventDefault();
-    setError(null);
-    try {
-      const { data } = await request<Site>('POST', `/api/v1/tenants/${seg(tenant)}/sites`, { body: { slug, ...(name ? { name } : {}) } });
-      navigate(`/t/${seg(tenant)}/sites/${seg(data.slug)}`);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  };
 
   return (
     <section>
@@ -56,20 +44,7 @@ export function SitesPage({ tenant, canWrite = true }: { tenant: string; canWrit
           </tbody>
         </table>
       )}
-      {canWrite && (
-        <form className="inline" onSubmit={(e) => void create(e)} aria-label="New site">
-          <h2>New site</h2>
-          <label>
-            Slug
-            <input name="slug" required pattern="[a-z0-9][a-z0-9\-]*" title="lower-case letters, digits and -" value={slug} onChange={(e) => setSlug(e.target.value)} />
-          </label>
-          <label>
-            Name
-            <input name="name" value={name} onChange={(e) => setName(e.target.value)} />
-          </label>
-          <button type="submit">Create site</button>
-        </form>
-      )}
+      {canWrite && <NewSlugForm kind="site" apiPath={`/api/v1/tenants/${seg(tenant)}/sites`} pagePath={`/t/${seg(tenant)}/sites`} onError={setError} />}
     </section>
   );
 }
