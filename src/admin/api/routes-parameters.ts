@@ -51,7 +51,31 @@ function scopeOf(request: FastifyRequest): { text: string; sel: ScopeSelector } 
   return { text, sel: parseScopeParam(text) };
 }
 
+/** The body of PATCH (at least one name) and PUT (the whole layer, maybe empty). */
+function valuesBody(minProperties: number, description: string) {
+  return {
+    type: 'object',
+    required: ['values'],
+    additionalProperties: false,
+    properties: {
+      values: { type: 'object', minProperties, maxProperties: 5000, additionalProperties: { type: 'string', maxLength: 8192 }, description },
+      force: { type: 'boolean', default: false, description: 'store names and values the catalog of Poly parameters refuses (they come back as warnings)' },
+    },
+  } as const;
+}
+
 export function registerParameterRoutes(app: FastifyInstance, ctx: AdminContext): void {
+  /** The layer an edit names, read after the write check and matched against If-Match. */
+  async function layerEdit(request: FastifyRequest) {
+    const { tenant } = request.params as { tenant: string };
+    const principal = principalOf(request);
+    const t = await tenantFor(ctx, principal, tenant, 'write');
+    const { text, sel } = scopeOf(request);
+    const before = await readLayer(ctx, t, text, sel);
+    requireIfMatch(request, etagOf(before));
+    return { principal, t, text, sel, before };
+  }
+
   app.get(
     '/api/v1/tenants/:tenant/parameters',
     {
@@ -82,26 +106,13 @@ export function registerParameterRoutes(app: FastifyInstance, ctx: AdminContext)
         params: TENANT_PARAMS,
         querystring: SCOPE_QUERY,
         headers: IF_MATCH_HEADERS,
-        body: {
-          type: 'object',
-          required: ['values'],
-          additionalProperties: false,
-          properties: {
-            values: { type: 'object', minProperties: 1, maxProperties: 5000, additionalProperties: { type: 'string', maxLength: 8192 }, description: 'name → value' },
-            force: { type: 'boolean', default: false, description: 'store names and values the catalog of Poly parameters refuses (they come back as warnings)' },
-          },
-        },
+        body: valuesBody(1, 'name → value'),
         response: { 200: { $ref: 'ParameterLayer#' }, ...errorResponses(404, 412, 428) },
       },
     },
     async (request, reply) => {
-      const { tenant } = request.params as { tenant: string };
+      const { principal, t, text, sel, before } = await layerEdit(request);
       const body = request.body as { values: Record<string, string>; force: boolean };
-      const principal = principalOf(request);
-      const t = await tenantFor(ctx, principal, tenant, 'write');
-      const { text, sel } = scopeOf(request);
-      const before = await readLayer(ctx, t, text, sel);
-      requireIfMatch(request, etagOf(before));
       const result = await setParameters(
         ctx,
         t,
@@ -128,26 +139,13 @@ export function registerParameterRoutes(app: FastifyInstance, ctx: AdminContext)
         params: TENANT_PARAMS,
         querystring: SCOPE_QUERY,
         headers: IF_MATCH_HEADERS,
-        body: {
-          type: 'object',
-          required: ['values'],
-          additionalProperties: false,
-          properties: {
-            values: { type: 'object', maxProperties: 5000, additionalProperties: { type: 'string', maxLength: 8192 }, description: 'name → value: the whole layer ({} removes every parameter)' },
-            force: { type: 'boolean', default: false, description: 'store names and values the catalog of Poly parameters refuses (they come back as warnings)' },
-          },
-        },
+        body: valuesBody(0, 'name → value: the whole layer ({} removes every parameter)'),
         response: { 200: { $ref: 'ParameterLayer#' }, ...errorResponses(404, 412, 428) },
       },
     },
     async (request, reply) => {
-      const { tenant } = request.params as { tenant: string };
+      const { principal, t, text, sel, before } = await layerEdit(request);
       const body = request.body as { values: Record<string, string>; force: boolean };
-      const principal = principalOf(request);
-      const t = await tenantFor(ctx, principal, tenant, 'write');
-      const { text, sel } = scopeOf(request);
-      const before = await readLayer(ctx, t, text, sel);
-      requireIfMatch(request, etagOf(before));
       const result = await replaceParameters(ctx, t, sel, body.values, { force: body.force });
       const after = await readLayer(ctx, t, text, sel);
       if (result.changed) await audit(ctx, principal, { action: 'parameter.replace', tenantId: t.id, target: `parameters of ${text}`, before: before.parameters, after: after.parameters, ip: request.ip });
