@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { AdminContext } from '../admin/admin-context.js';
 import { AdminError } from '../admin/admin-error.js';
-import { firmwareFleet, importRelease, listReleases, removeRelease, requireRelease, setFirmwareTarget, unsetFirmwareTarget, type Library } from '../admin/firmware.js';
+import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_UNPACKED_BYTES, firmwareFleet, importRelease, listReleases, removeRelease, requireRelease, setFirmwareTarget, unsetFirmwareTarget, type Library } from '../admin/firmware.js';
 import { requireTenant } from '../admin/tenants.js';
 import type { FirmwareRelease } from '../store/store.js';
 import { scopeOptions, selector, tenantOption, withContext, withTenant, type Opts } from './admin-commands.js';
@@ -11,6 +11,13 @@ import { printJson, printTable } from './print-table.js';
 
 const MB = 1024 * 1024;
 const size = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+
+/** A whole number of at least 1 from a flag, or a message naming the flag. */
+function positiveInteger(flag: string, text: unknown): number {
+  const n = Number(text);
+  if (typeof text !== 'string' || !/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new AdminError(`${flag} takes a whole number of at least 1 (got "${String(text)}")`);
+  return n;
+}
 
 const libraryOptions = (c: Command) => tenantOption(c).option('--global', 'the global library, shared by every tenant');
 
@@ -39,10 +46,16 @@ export function registerFirmwareCommands(program: Command): void {
       .command('import <paths...>')
       .description('import a release: the zip Poly publishes (UC_Software_…_split.zip or …_combined.zip), a folder, or image files (<part>.sip.ld, sip.ld, sip.ver)')
       .option('--version <version>', 'the version, when neither sip.ver nor the zip or folder name says it')
-      .option('--files', 'keep every file under its own path (Poly Rove base and handset firmware, or anything else devices fetch by name); needs --version'),
+      .option('--files', 'keep every file under its own path (Poly Rove base and handset firmware, or anything else devices fetch by name); needs --version')
+      .option('--max-unpacked-mib <MiB>', `refuse a release whose images unpack to more than this (default ${DEFAULT_MAX_UNPACKED_BYTES / MB})`)
+      .option('--max-entries <count>', `refuse a zip or folder holding more files than this (default ${DEFAULT_MAX_ENTRIES})`),
   ).action(async (paths: string[], _o, cmd: Command) =>
     withLibrary(cmd, async (ctx, lib, o) => {
-      const r = await importRelease(ctx, lib, paths, { ...(o.version ? { version: o.version as string } : {}), ...(o.files ? { files: true } : {}) }, {
+      const limits = {
+        ...(o.maxUnpackedMib !== undefined ? { maxUnpackedBytes: positiveInteger('--max-unpacked-mib', o.maxUnpackedMib) * MB } : {}),
+        ...(o.maxEntries !== undefined ? { maxEntries: positiveInteger('--max-entries', o.maxEntries) } : {}),
+      };
+      const r = await importRelease(ctx, lib, paths, { ...limits, ...(o.version ? { version: o.version as string } : {}), ...(o.files ? { files: true } : {}) }, {
         classified: (c) => {
           process.stderr.write(`firmware ${c.version} (${c.layout}): ${c.images.length} image(s), ${size(c.images.reduce((n, i) => n + i.size, 0))}\n`);
           if (c.unknownParts.length) process.stderr.write(`warning: part numbers not in the model table (served by name only): ${c.unknownParts.join(', ')}\n`);

@@ -11,13 +11,14 @@ import { documentedRoutes } from '../../src/admin/api/api-app.js';
 import { MAX_FIRMWARE_ZIP_BYTES } from '../../src/admin/api/routes-firmware.js';
 import { startAdminApi, type RunningAdminApi } from '../../src/admin/api/start-admin-api.js';
 import { listAudit } from '../../src/admin/audit-log.js';
-import { importRelease, prerequisiteReport, setFirmwareTarget } from '../../src/admin/firmware.js';
+import { addUser } from '../../src/admin/admin-users.js';
+import { importRelease, prerequisiteReport, setFirmwareTarget, unsetFirmwareTarget } from '../../src/admin/firmware.js';
 import { createRollout } from '../../src/admin/rollouts.js';
 import { addDevice, addGroup, addSite } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
 import { openCore, type OpenCore } from '../../src/app.js';
 import type { Tenant } from '../../src/store/store.js';
-import { addTestAdmins, adminApiClient, assertProblem, errorRecordingLogger, logInTestAdmins, type Answer, type CallOptions, type TestAdmins, type Who } from '../support/admin-api.js';
+import { addTestAdmins, adminApiClient, assertProblem, TEST_ADMIN_PASSWORD, errorRecordingLogger, logInTestAdmins, type Answer, type CallOptions, type TestAdmins, type Who } from '../support/admin-api.js';
 import { FLEET_TABLE_ROUTES } from '../support/admin-api-fleet-routes.js';
 import { tempDir } from '../support/server-process.js';
 import { waitFor } from '../support/wait-for.js';
@@ -27,6 +28,8 @@ import { waitFor } from '../support/wait-for.js';
 // table checks as api-routes.test.ts: 401, 403, tenant scoping, 400, 428/412, success and audit.
 // Releases are imported from folders by the CLI's own service, and as zips (built with yazl)
 // uploaded through the API; a phone's master file and images come from the real provisioning core.
+// The global library's routes (/api/v1/firmware) have a table of their own: no tenant in the path,
+// a super-admin's writes, reads for a super-admin or an all-tenant reader only.
 
 const OLD = '5.9.8.5760';
 const NEW = '6.4.6.1234';
@@ -50,6 +53,8 @@ const imageTexts = new Set<string>();
 const { logger: errorLogger, lines: errorLines } = errorRecordingLogger();
 const { call, logIn, etag } = adminApiClient(() => `http://127.0.0.1:${api.port}`);
 const who: TestAdmins = { root: {}, acmeAdmin: {}, acmeReader: {}, globexAdmin: {} };
+/** A read-only user of every tenant: may read the global library. */
+let auditor: Who = {};
 
 /** A release folder (sip.ver and the images named), each image a few bytes naming its library, version and file. */
 function releaseFolder(library: string, version: string, names: string[]): string {
@@ -79,9 +84,9 @@ interface RouteCase {
   bad: { path?: string; body?: unknown; zip?: ZipName; detail: RegExp };
 }
 
-type ZipName = 'release' | 'notZip';
+type ZipName = 'release' | 'globalRelease' | 'notZip';
 /** Zip bodies, built in before(). */
-const zips: Record<ZipName, Buffer> = { release: Buffer.alloc(0), notZip: Buffer.from('this is not a zip file') };
+const zips: Record<ZipName, Buffer> = { release: Buffer.alloc(0), globalRelease: Buffer.alloc(0), notZip: Buffer.from('this is not a zip file') };
 const UPLOADED = '6.4.7.100';
 /** A release of acme's library that the table removes. */
 const DOOMED = '6.0.0.100';
@@ -140,6 +145,32 @@ const CASES: RouteCase[] = [
   { method: 'POST', path: `${ROLLOUT}/resume`, route: '/api/v1/tenants/{tenant}/rollouts/{name}/resume', write: true, tagOf: ROLLOUT, bad: { path: `${T}/rollouts/${LONG}/resume`, detail: /params\/name must NOT have more than 64/ } },
   { method: 'POST', path: `${ROLLOUT}/rollback`, route: '/api/v1/tenants/{tenant}/rollouts/{name}/rollback', write: true, tagOf: ROLLOUT, bad: { path: `${T}/rollouts/${LONG}/rollback`, detail: /params\/name must NOT have more than 64/ } },
   { method: 'DELETE', path: ROLLOUT, route: '/api/v1/tenants/{tenant}/rollouts/{name}', write: true, tagOf: ROLLOUT, bad: { path: `${T}/rollouts/${LONG}`, detail: /params\/name must NOT have more than 64/ } },
+];
+
+const GLOBAL_UPLOADED = '6.4.8.200';
+const GLOBAL_UPLOAD_ZIP = 'UC_Software_6_4_8_200_release_sig_combined.zip';
+/** A release of the global library that the table removes. */
+const GLOBAL_DOOMED = '6.0.0.200';
+const GL = '/api/v1/firmware';
+const GLOBAL_CASES: RouteCase[] = [
+  { method: 'GET', path: GL, route: '/api/v1/firmware', write: false, bad: { path: `${GL}?cursor=latest`, detail: /querystring\/cursor must match pattern/ } },
+  {
+    method: 'POST',
+    path: `${GL}?filename=${GLOBAL_UPLOAD_ZIP}`,
+    route: '/api/v1/firmware',
+    write: true,
+    zip: 'globalRelease',
+    bad: { zip: 'notZip', detail: new RegExp(`cannot read "${GLOBAL_UPLOAD_ZIP}" as a zip`) },
+  },
+  { method: 'GET', path: `${GL}/${OLD}`, route: '/api/v1/firmware/{version}', write: false, bad: { path: `${GL}/6.4.x`, detail: /invalid firmware version "6\.4\.x": expected a UC Software version/ } },
+  {
+    method: 'DELETE',
+    path: `${GL}/${GLOBAL_DOOMED}`,
+    route: '/api/v1/firmware/{version}',
+    write: true,
+    tagOf: `${GL}/${GLOBAL_DOOMED}`,
+    bad: { path: `${GL}/6.0.x`, detail: /invalid firmware version "6\.0\.x"/ },
+  },
 ];
 
 type SendOptions = CallOptions & { zip?: Buffer };
@@ -240,20 +271,27 @@ before(async () => {
   await importRelease(ctx, null, [releaseFolder('global', OLD, ['sip.ld'])]);
   await importRelease(ctx, globex, [releaseFolder('globex', GLOBEX_VERSION, ['sip.ld'])]);
   await importRelease(ctx, acme, [releaseFolder('acme', DOOMED, ['sip.ld'])]);
+  await importRelease(ctx, null, [releaseFolder('global', GLOBAL_DOOMED, ['sip.ld'])]);
 
   zips.release = await zipOf([
     [`${UPLOAD_ZIP.replace(/\.zip$/, '')}/sip.ver`, `${UPLOADED}\n`],
     [`${UPLOAD_ZIP.replace(/\.zip$/, '')}/3111-48840-001.sip.ld`, `upload/${UPLOADED}/3111-48840-001.sip.ld`],
   ]);
   imageTexts.add(`upload/${UPLOADED}/3111-48840-001.sip.ld`);
+  zips.globalRelease = await zipOf([
+    ['sip.ver', `${GLOBAL_UPLOADED}\n`],
+    ['sip.ld', `global-upload/${GLOBAL_UPLOADED}/sip.ld`],
+  ]);
 
   // The table edits a layer that already has a target, and a rollout that already runs.
   await setFirmwareTarget(ctx, acme, { site: 'hq' }, OLD);
   await createRollout(ctx, acme, { name: 'canary', from: OLD, to: NEW, selector: { site: 'branch' }, waves: [1, 10, 100], waveIntervalMs: 3_600_000, deadlineMs: 7_200_000, maxFailurePercent: 0 });
 
   await addTestAdmins(ctx);
+  await addUser(ctx, 'cli', { username: 'auditor', role: 'read-only', password: TEST_ADMIN_PASSWORD });
   api = await startAdminApi(ctx, { host: '127.0.0.1', port: 0, logger: errorLogger });
   await logInTestAdmins(logIn, who);
+  auditor = await logIn('auditor');
 });
 
 after(async () => {
@@ -266,11 +304,11 @@ after(async () => {
 
 describe('admin API routes: firmware library, targets and rollouts', () => {
   test('the table is exactly the documented routes it claims', () => {
-    const mine = [...new Set(CASES.map((c) => `${c.method.toLowerCase()} ${c.route}`))].sort();
+    const mine = [...new Set([...CASES, ...GLOBAL_CASES].map((c) => `${c.method.toLowerCase()} ${c.route}`))].sort();
     assert.deepEqual(mine, [...FLEET_TABLE_ROUTES].sort());
     const documented = new Set(documentedRoutes(api.app).map((r) => `${r.method} ${r.path}`));
     for (const r of mine) assert.ok(documented.has(r), `${r} is documented`);
-    const fleet = [...documented].filter((r) => / \/api\/v1\/tenants\/\{tenant\}\/(firmware|rollouts)/.test(r)).sort();
+    const fleet = [...documented].filter((r) => / \/api\/v1\/(tenants\/\{tenant\}\/)?(firmware|rollouts)/.test(r)).sort();
     assert.deepEqual(fleet, mine, 'every firmware and rollout route is in the table');
   });
 
@@ -289,7 +327,7 @@ describe('admin API routes: firmware library, targets and rollouts', () => {
   });
 
   test('every route answers 401 problem+json without credentials, with a bad token or an ended session', async () => {
-    for (const c of CASES) {
+    for (const c of [...CASES, ...GLOBAL_CASES]) {
       const r = await send(undefined, c.method, c.path, opts(c));
       assertProblem(r, 401, /log in/);
       assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/);
@@ -388,6 +426,83 @@ describe('admin API routes: firmware library, targets and rollouts', () => {
     assertProblem(await call(who.acmeAdmin, 'GET', ROLLOUT), 404, /no rollout "canary" in tenant "acme" \(see GET \/api\/v1\/tenants\/acme\/rollouts\)/);
   });
 
+  test('the global library: tenant admins and readers get 403 on every route; an all-tenant reader reads and may not write', async () => {
+    const before = (await call(who.root, 'GET', GL)).body;
+    const admins: [string, Who][] = [['acme-admin (tenant-admin)', who.acmeAdmin], ['acme-reader (read-only)', who.acmeReader], ['globex-admin (tenant-admin)', who.globexAdmin]];
+    for (const [name, as] of admins) {
+      for (const c of GLOBAL_CASES) {
+        const said = c.write ? 'change the global firmware library: ask a super-admin' : 'read the global firmware library directly: see GET /api/v1/tenants/{tenant}/firmware?library=global';
+        assertProblem(await send(as, c.method, c.path, opts(c, '*')), 403, new RegExp(`^${escapeRegExp(`${name} may not ${said}`)}`));
+      }
+    }
+    for (const c of GLOBAL_CASES) {
+      const tag = c.tagOf ? await etag(auditor, c.tagOf) : undefined;
+      const r = await send(auditor, c.method, c.path, opts(c, tag));
+      if (c.write) assertProblem(r, 403, /^auditor \(read-only\) may not change the global firmware library/);
+      else assert.equal(r.status, 200, `${c.method} ${c.path}: ${JSON.stringify(r.body)}`);
+    }
+    assert.deepEqual((await call(who.root, 'GET', GL)).body, before, 'nothing changed');
+  });
+
+  test('the global library: 400 saying what to fix; removal answers 428 without If-Match and 412 with a stale ETag', async () => {
+    for (const c of GLOBAL_CASES) {
+      const tag = c.tagOf ? await etag(who.root, c.tagOf) : undefined;
+      const body = 'body' in c.bad ? c.bad.body : c.body;
+      const zip = c.bad.zip ?? c.zip;
+      assertProblem(await send(who.root, c.method, c.bad.path ?? c.path, opts({ body, ...(zip !== undefined ? { zip } : {}) }, tag)), 400, c.bad.detail);
+    }
+    assertProblem(await call(who.root, 'GET', `${GL}/7.0.0`), 404, /no firmware 7\.0\.0 in the global library \(see GET \/api\/v1\/firmware/);
+    for (const c of GLOBAL_CASES.filter((x) => x.tagOf)) {
+      const before = await call(who.root, 'GET', c.tagOf!);
+      assertProblem(await send(who.root, c.method, c.path, opts(c)), 428, /If-Match/);
+      assertProblem(await send(who.root, c.method, c.path, opts(c, '"stale"')), 412, /changed since you read it/);
+      const now = await call(who.root, 'GET', c.tagOf!);
+      assert.deepEqual([now.body, now.headers.get('etag')], [before.body, before.headers.get('etag')], `${c.method} ${c.path} changed nothing`);
+    }
+  });
+
+  test('the global library: a super-admin imports and removes, audited with before and after; removal is refused while any tenant needs the version', async () => {
+    const firstId = (await listAudit(opened.ctx, 'cli', { limit: 1 }))[0]?.id ?? 0;
+    for (const c of GLOBAL_CASES) {
+      const tag = c.tagOf ? await etag(who.root, c.tagOf) : undefined;
+      const r = await send(who.root, c.method, c.path, opts(c, tag));
+      assert.ok(r.status >= 200 && r.status < 300, `${c.method} ${c.path}: ${r.status} ${JSON.stringify(r.body)}`);
+      if (c.method === 'POST') assert.equal(r.headers.get('location'), `${GL}/${GLOBAL_UPLOADED}`);
+    }
+    const list = await call(auditor, 'GET', GL);
+    assert.deepEqual([list.body.items.map((r: { version: string; library: string }) => `${r.version}@${r.library}`), list.body.next], [[`${GLOBAL_UPLOADED}@global`, `${NEW}@global`, `${OLD}@global`], null]);
+    const page = await call(auditor, 'GET', `${GL}?limit=2`);
+    assert.deepEqual([page.body.items.length, page.body.next, page.headers.get('link')], [2, NEW, `<${GL}?limit=2&cursor=${NEW}>; rel="next"`]);
+    assert.deepEqual((await call(auditor, 'GET', `${GL}?cursor=${NEW}`)).body.items.map((r: { version: string }) => r.version), [OLD]);
+    const uploadedImage = `global-upload/${GLOBAL_UPLOADED}/sip.ld`;
+    const one = await call(auditor, 'GET', `${GL}/${GLOBAL_UPLOADED}`);
+    assert.deepEqual(pick(one.body, 'library', 'shadowed', 'layout', 'source', 'folder'), { library: 'global', shadowed: false, layout: 'combined', source: GLOBAL_UPLOAD_ZIP, folder: `firmware/${GLOBAL_UPLOADED}/` });
+    assert.deepEqual(one.body.images.map((i: { fileName: string; sha256: string }) => [i.fileName, i.sha256]), [['sip.ld', sha256(uploadedImage)]]);
+    const seen = await call(who.globexAdmin, 'GET', `${G}/firmware/${GLOBAL_UPLOADED}`);
+    assert.deepEqual([seen.status, seen.body.library], [200, 'global'], 'every tenant gets the new global release');
+
+    // Refused while a tenant targets it, or a rollout of any tenant needs it.
+    await setFirmwareTarget(opened.ctx, tenants.globex!, {}, GLOBAL_UPLOADED);
+    assertProblem(await call(who.root, 'DELETE', `${GL}/${GLOBAL_UPLOADED}`, { ifMatch: one.headers.get('etag')! }), 400, /^firmware 6\.4\.8\.200 is still the target of: tenant globex, tenant layer \(/);
+    await unsetFirmwareTarget(opened.ctx, tenants.globex!, {});
+    assertProblem(await call(who.root, 'DELETE', `${GL}/${OLD}`, { ifMatch: await etag(who.root, `${GL}/${OLD}`) }), 400, /^firmware 5\.9\.8\.5760 is needed by rollout "hq-646" of tenant acme \(running, from 5\.9\.8\.5760 to 6\.4\.6\.1234\): let it complete, or roll it back/);
+    // Removed again, so the tenants' lists are as the other tests expect.
+    const removed = await call(who.root, 'DELETE', `${GL}/${GLOBAL_UPLOADED}`, { ifMatch: one.headers.get('etag')! });
+    assert.equal(removed.status, 204, JSON.stringify(removed.body));
+    assertProblem(await call(who.root, 'GET', `${GL}/${GLOBAL_UPLOADED}`), 404);
+
+    const entries = (await listAudit(opened.ctx, 'cli', { limit: 100 })).filter((e) => e.id > firstId).reverse();
+    assert.deepEqual(
+      entries.map((e) => `${e.username} ${e.action} ${e.target} ${e.tenantId}`),
+      [`root firmware.import firmware ${GLOBAL_UPLOADED} null`, `root firmware.remove firmware ${GLOBAL_DOOMED} null`, `root firmware.remove firmware ${GLOBAL_UPLOADED} null`],
+    );
+    assert.ok(entries.every((e) => e.ip === '127.0.0.1'));
+    const imported = { version: GLOBAL_UPLOADED, library: 'global', layout: 'combined', source: GLOBAL_UPLOAD_ZIP, images: [{ fileName: 'sip.ld', size: uploadedImage.length, sha256: sha256(uploadedImage) }] };
+    assert.deepEqual([entries[0]!.before, entries[0]!.after], [null, imported]);
+    assert.deepEqual([pick(entries[1]!.before, 'version', 'library', 'source'), entries[1]!.after], [{ version: GLOBAL_DOOMED, library: 'global', source: GLOBAL_DOOMED }, null]);
+    assert.deepEqual([entries[2]!.before, entries[2]!.after], [imported, null]);
+  });
+
   test('releases: both libraries newest first, marked, with images, models and checksums; paged; one by version', async () => {
     const list = await call(who.acmeReader, 'GET', `${T}/firmware`);
     assert.equal(list.status, 200, JSON.stringify(list.body));
@@ -479,7 +594,11 @@ describe('admin API routes: firmware library, targets and rollouts', () => {
     assert.equal(set.headers.get('etag'), (await call(who.acmeAdmin, 'GET', path)).headers.get('etag'));
 
     const release = await call(who.acmeAdmin, 'GET', `${T}/firmware/${NEW}`);
-    assertProblem(await call(who.acmeAdmin, 'DELETE', `${T}/firmware/${NEW}`, { ifMatch: release.headers.get('etag')! }), 400, /firmware 6\.4\.6\.1234 is still the target of: tenant acme, site/);
+    assertProblem(
+      await call(who.acmeAdmin, 'DELETE', `${T}/firmware/${NEW}`, { ifMatch: release.headers.get('etag')! }),
+      400,
+      /^firmware 6\.4\.6\.1234 is still the target of: tenant acme, site "annex" \(polyprov firmware target unset … first\); it is also needed by rollout "hq-646" of tenant acme \(running, from 5\.9\.8\.5760 to 6\.4\.6\.1234\)/,
+    );
     assertProblem(await call(who.acmeAdmin, 'DELETE', `${T}/firmware/${OLD}`, { ifMatch: '*' }), 404, /no firmware 5\.9\.8\.5760 in tenant "acme"'s own library .*global library is managed with polyprov firmware remove --global/);
 
     const explained = await call(who.acmeReader, 'GET', `${T}/devices/${MAC_ANNEX}/explain`);
@@ -502,6 +621,9 @@ describe('admin API routes: firmware library, targets and rollouts', () => {
     assert.deepEqual([removed.status, removed.body.version], [200, null]);
     assertProblem(await call(who.acmeAdmin, 'DELETE', path, { ifMatch: removed.headers.get('etag')! }), 404, /site:annex sets no firmware target/);
     assert.doesNotMatch(await bootAppFilePath(MAC_ANNEX, 'VVX_450', ANNEX_RUNNING), /^firmware\//, 'without a target the phone is sent to no firmware folder');
+    // With no layer targeting it, the running rollout still needs it.
+    assertProblem(await call(who.acmeAdmin, 'DELETE', `${T}/firmware/${NEW}`, { ifMatch: release.headers.get('etag')! }), 400, /^firmware 6\.4\.6\.1234 is needed by rollout "hq-646" of tenant acme \(running, from 5\.9\.8\.5760 to 6\.4\.6\.1234\): let it complete, or roll it back, then remove it/);
+    assert.equal((await call(who.acmeAdmin, 'GET', `${T}/firmware/${NEW}`)).headers.get('etag'), release.headers.get('etag'), 'nothing removed');
   });
 
   test('a rollout created through the API releases its canary, pauses and resumes, and refuses what the CLI refuses', async () => {
@@ -556,6 +678,8 @@ describe('admin API routes: firmware library, targets and rollouts', () => {
     assert.deepEqual((await call(who.acmeReader, 'GET', `${T}/rollouts`)).body.items.map((r: { name: string }) => r.name), ['hq-646', 'lab-646'], 'nothing refused was created');
   });
 });
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function pick(o: unknown, ...keys: string[]): Record<string, unknown> {
   const r = o as Record<string, unknown>;

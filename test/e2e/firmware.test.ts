@@ -5,13 +5,14 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
 import yazl from 'yazl';
 import { effectiveParameters, parseMasterFile } from '../../src/domain/polycom-xml.js';
+import { withDeclaredSize, zipBuffer } from '../support/crafted-zips.js';
 import { curl, type CurlResult } from '../support/curl.js';
 import { cli, startServer, tempDir, type CliResult, type ServerProcess } from '../support/server-process.js';
 import { curlTftp, sha256, sha256File } from '../support/tftp-clients.js';
@@ -508,5 +509,38 @@ describe('firmware: library, targets and phones end to end', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(sha256File(out), sha256(SPLIT_IMAGES[VVX500.part]!), 'the image over TFTP');
     assert.equal(server.child.exitCode, null);
+  });
+  test('6. the CLI refuses a zip bomb past --max-unpacked-mib and a zip whose header lies, and keeps nothing of either', async () => {
+    const blobFiles = () =>
+      (readdirSync(join(server.dataDir, 'blobs'), { recursive: true, withFileTypes: true }) as { isFile(): boolean; parentPath?: string; path: string; name: string }[])
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath ?? e.path, e.name))
+        .sort();
+    const was = { acme: list(), global: list('--global'), blobs: blobFiles() };
+    const bomb = join(scratch, 'UC_Software_7_2_0_100_release_sig_combined.zip');
+    writeFileSync(bomb, await zipBuffer([['sip.ver', '7.2.0.100\n'], ['sip.ld', Buffer.alloc(3 * 1024 * 1024)]]));
+    refused(
+      ['firmware', 'import', '-t', 'acme', bomb, '--max-unpacked-mib', '1'],
+      /UC_Software_7_2_0_100_release_sig_combined\.zip unpacks to 3\.00 MiB \(1 image\(s\), as its listing says\), more than the limit of 1\.00 MiB: if the release is genuine, import it on the server with polyprov firmware import --max-unpacked-mib <MiB>/,
+    );
+    refused(['firmware', 'import', '-t', 'acme', bomb, '--max-unpacked-mib', 'lots'], /--max-unpacked-mib takes a whole number of at least 1 \(got "lots"\)/);
+    const top = 'UC_Software_7_3_0_100_release_sig_split';
+    const liar = join(scratch, `${top}.zip`);
+    const honest = await zipBuffer([
+      [`${top}/sip.ver`, '7.3.0.100\n'],
+      [`${top}/${VVX500.part}.sip.ld`, randomBytes(50_000)],
+      [`${top}/${VVX150.part}.sip.ld`, Buffer.alloc(1024 * 1024, 1)],
+    ]);
+    writeFileSync(liar, withDeclaredSize(honest, `${top}/${VVX150.part}.sip.ld`, 100));
+    // Refused after the listing was classified (stderr's first line says so), while unpacking.
+    const lied = cli(server.dataDir, ['firmware', 'import', '--global', liar]);
+    assert.equal(lied.code, 1, lied.stderr);
+    assert.match(lied.stderr, new RegExp(`\\npolyprov: ${top}\\.zip: ${top}/${VVX150.part}\\.sip\\.ld unpacks to more than the 100 bytes its listing declares \\(refused after \\d+\\): the zip is damaged`));
+    assert.doesNotMatch(lied.stderr, /stored|\n\s+at /, 'nothing stored, no stack trace');
+    assert.deepEqual({ acme: list(), global: list('--global'), blobs: blobFiles() }, was, 'no release, no blob, no temporary file');
+    // The same zips, honest or within a raised limit, import.
+    writeFileSync(liar, honest);
+    run('firmware', 'import', '--global', liar);
+    assert.match(run('firmware', 'import', '-t', 'acme', bomb, '--max-unpacked-mib', '3').stdout, /imported firmware 7\.2\.0\.100 into tenant "acme"/);
   });
 });

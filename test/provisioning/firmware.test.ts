@@ -7,7 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { firmwareFleet, importRelease, removeRelease, setFirmwareTarget, unsetFirmwareTarget } from '../../src/admin/firmware.js';
-import { addDevice } from '../../src/admin/structure.js';
+import { createRollout, pauseRollout, removeRollout, rollBackRollout } from '../../src/admin/rollouts.js';
+import { addDevice, addGroup, addSite } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
 import type { Answer, PhoneRequest } from '../../src/provisioning/core.js';
 import type { Tenant } from '../../src/store/store.js';
@@ -217,5 +218,61 @@ describe('manifest', () => {
     const paths = [...xml.matchAll(/<PATH>([^<]*)<\/PATH>/g)].map((m) => m[1]);
     assert.deepEqual(versions, ['6.4.6.1234', '5.9.8.5760']);
     assert.deepEqual(paths, ['http://prov.example/firmware/6.4.6.1234/', 'http://prov.example/firmware/5.9.8.5760/']);
+  });
+});
+
+describe('removing a release', () => {
+  test('is refused while layers target it, naming each layer by its slug, model or MAC', async () => {
+    const version = '6.0.0.100';
+    await importRelease(env.ctx, acme, [releaseFolder(version, ['sip.ld'])]);
+    await addSite(env.ctx, acme, 'hq');
+    await addGroup(env.ctx, acme, 'floor-1');
+    const mac = '0004f2a0b0c1';
+    await addDevice(env.ctx, acme, mac, {});
+    const layers = [{ site: 'hq' }, { group: 'floor-1' }, { model: 'VVX_450' }, { device: mac }];
+    for (const sel of layers) await setFirmwareTarget(env.ctx, acme, sel, version);
+    await assert.rejects(
+      removeRelease(env.ctx, acme, version),
+      new RegExp(`^AdminError: firmware 6\\.0\\.0\\.100 is still the target of: tenant acme, model VVX_450; tenant acme, site "hq"; tenant acme, group "floor-1"; tenant acme, device ${mac} \\(polyprov firmware target unset … first\\)$`),
+    );
+    for (const sel of layers) await unsetFirmwareTarget(env.ctx, acme, sel);
+    await removeRelease(env.ctx, acme, version);
+    assert.equal(await env.ctx.store.getFirmwareRelease(acme.id, version), undefined);
+  });
+
+  test('is refused while a rollout needs it: both versions of an unfinished one, the version a finished one ended on', async () => {
+    const from = '6.1.0.100';
+    const to = '6.2.0.100';
+    await importRelease(env.ctx, acme, [releaseFolder(from, ['sip.ld'])]);
+    await importRelease(env.ctx, null, [releaseFolder(to, ['sip.ld'])]);
+    await addSite(env.ctx, acme, 'lab');
+    await addDevice(env.ctx, acme, '0004f2a0b0c2', { site: 'lab' });
+    await createRollout(env.ctx, acme, { name: 'lab-62', from, to, selector: { site: 'lab' }, waves: [100], waveIntervalMs: 60_000, deadlineMs: 3_600_000, maxFailurePercent: 0 });
+    const needed = (v: string, status: string) => new RegExp(`^AdminError: firmware ${v.replace(/\./g, '\\.')} is needed by rollout "lab-62" of tenant acme \\(${status}, from 6\\.1\\.0\\.100 to 6\\.2\\.0\\.100\\)`);
+    await assert.rejects(removeRelease(env.ctx, acme, from), needed(from, 'running'));
+    await assert.rejects(removeRelease(env.ctx, null, to), needed(to, 'running'), 'a global release used by a tenant\'s rollout');
+    await pauseRollout(env.ctx, acme, 'lab-62');
+    await assert.rejects(removeRelease(env.ctx, acme, from), /: let it complete, or roll it back, then remove it \(polyprov rollout remove lab-62 -t acme\)$/);
+    // Rolled back, it sends its devices to the old version: the new one is free, the old one is not.
+    await rollBackRollout(env.ctx, acme, 'lab-62');
+    await assert.rejects(removeRelease(env.ctx, acme, from), /rollout "lab-62" of tenant acme \(rolled-back, .*\), which still sends its devices there: set the target as policy, then remove it/);
+    const r = (await env.ctx.store.getRollout(acme.id, 'lab-62'))!;
+    // Completed, it keeps its devices on the new version.
+    await env.ctx.store.updateRollout(acme.id, r.id, { status: 'completed', reason: null });
+    await assert.rejects(removeRelease(env.ctx, null, to), /rollout "lab-62" of tenant acme \(completed, .*\), which still sends its devices there/);
+    await removeRelease(env.ctx, acme, from);
+    await removeRollout(env.ctx, acme, 'lab-62');
+    await removeRelease(env.ctx, null, to);
+    assert.equal(await env.ctx.store.getFirmwareRelease(null, to), undefined);
+  });
+
+  test('a global release targeted only by a tenant with its own copy can go', async () => {
+    await importRelease(env.ctx, null, [releaseFolder('6.3.0.100', ['sip.ld'])]);
+    await importRelease(env.ctx, acme, [releaseFolder('6.3.0.100', ['sip.ld'])]);
+    await setFirmwareTarget(env.ctx, acme, { group: 'floor-1' }, '6.3.0.100');
+    await assert.rejects(removeRelease(env.ctx, acme, '6.3.0.100'), /still the target of: tenant acme, group "floor-1"/);
+    await removeRelease(env.ctx, null, '6.3.0.100');
+    await unsetFirmwareTarget(env.ctx, acme, { group: 'floor-1' });
+    await removeRelease(env.ctx, acme, '6.3.0.100');
   });
 });

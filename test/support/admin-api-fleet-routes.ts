@@ -1,6 +1,6 @@
 /**
  * The routes test/admin/api-routes-fleet.test.ts covers (firmware library, status and targets;
- * rollouts): it checks its table is exactly these, so api-routes.test.ts can check that the tables
+ * rollouts; the global firmware library): it checks its table is exactly these, so api-routes.test.ts can check that the tables
  * together cover every documented route.
  */
 export const FLEET_TABLE_ROUTES: readonly string[] = [
@@ -19,4 +19,8 @@ export const FLEET_TABLE_ROUTES: readonly string[] = [
   'post /api/v1/tenants/{tenant}/rollouts/{name}/resume',
   'post /api/v1/tenants/{tenant}/rollouts/{name}/rollback',
   'delete /api/v1/tenants/{tenant}/rollouts/{name}',
+  'get /api/v1/firmware',
+  'post /api/v1/firmware',
+  'get /api/v1/firmware/{version}',
+  'delete /api/v1/firmware/{version}',
 ];

@@ -32,6 +32,8 @@ import { registerLogRoutes } from './routes-logs.js';
 import { registerDirectoryRoutes } from './routes-directories.js';
 import { registerFileRoutes } from './routes-files.js';
 import { registerFirmwareRoutes } from './routes-firmware.js';
+import { registerGlobalFirmwareRoutes } from './routes-global-firmware.js';
+import type { ReleaseLimits } from '../firmware.js';
 import { registerRolloutRoutes } from './routes-rollouts.js';
 import type { ResyncRunOptions } from '../reach.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -46,6 +48,8 @@ export interface AdminApiOptions {
   version?: string;
   /** Passed to every resync run the API starts (tests bind SIP to loopback and shorten its timers). */
   reach?: Partial<ResyncRunOptions>;
+  /** Unpacked-size and entry limits of release zips uploaded to the API (admin/firmware.ts's defaults otherwise). */
+  firmwareLimits?: ReleaseLimits;
 }
 
 /** A route the API documents: method and path in OpenAPI form (`/api/v1/tenants/{tenant}`; a trailing wildcard is `{*}`, as @fastify/swagger writes it). */
@@ -111,7 +115,8 @@ export async function buildAdminApi(ctx: AdminContext, opts: AdminApiOptions): P
     // Each in its own plugin: their body parsers (text/csv; raw bytes of any type) stay there.
     await api.register(async (csv) => registerDirectoryRoutes(csv, ctx));
     await api.register(async (raw) => registerFileRoutes(raw, ctx));
-    registerFirmwareRoutes(api, ctx);
+    registerFirmwareRoutes(api, ctx, opts.firmwareLimits ? { limits: opts.firmwareLimits } : {});
+    registerGlobalFirmwareRoutes(api, ctx, opts.firmwareLimits ? { limits: opts.firmwareLimits } : {});
     registerRolloutRoutes(api, ctx);
   });
   await app.ready();

@@ -2,7 +2,9 @@
 // one), how its phones stand against their targets, and the target version of one policy layer
 // (?scope=, as for parameters): read with its ETag, set (If-Match once a target exists), unset;
 // and importing a release zip into the tenant's library. Everything goes through
-// admin/firmware.ts, so the API validates and warns exactly as the CLI.
+// admin/firmware.ts, so the API validates and warns exactly as the CLI. A release over the
+// unpacked-size or entry limits (ReleaseLimits) is answered 413, as a zip over the upload limit
+// is; a zip whose headers lie about its sizes is a malformed body, 400.
 
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
@@ -14,11 +16,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FIRMWARE_ALLOW_DOWNGRADE, FIRMWARE_LOOP, FIRMWARE_TARGET } from '../../domain/firmware-policy.js';
 import { compareFirmwareVersions, parseFirmwareVersion } from '../../domain/firmware-version.js';
 import { normalizeModel } from '../../domain/models.js';
+import type { Principal } from '../../domain/admin-roles.js';
 import type { FirmwareRelease, Tenant } from '../../store/store.js';
 import type { AdminContext } from '../admin-context.js';
 import { AdminError } from '../admin-error.js';
 import { audit } from '../audit-log.js';
-import { findRelease, firmwareFleet, importRelease, listReleases, removeRelease, setFirmwareTarget, unsetFirmwareTarget } from '../firmware.js';
+import { findRelease, firmwareFleet, importRelease, listReleases, ReleaseTooLarge, removeRelease, setFirmwareTarget, unsetFirmwareTarget, type Library, type ReleaseLimits } from '../firmware.js';
 import { resolveScope, type ScopeSelector } from '../parameters.js';
 import { principalOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
@@ -44,7 +47,7 @@ const IMAGE_SCHEMA = {
   },
 } as const;
 
-const RELEASE_SCHEMA = {
+export const RELEASE_SCHEMA = {
   type: 'object',
   required: ['version', 'library', 'shadowed', 'folder', 'layout', 'source', 'createdAt', 'models', 'size', 'images'],
   properties: {
@@ -85,7 +88,7 @@ const VERSION_PARAMS = {
 } as const;
 
 /** What the API shows of a release; `shadowed` is decided by the caller, which sees both libraries. */
-function releaseView(r: FirmwareRelease, shadowed: boolean) {
+export function releaseView(r: FirmwareRelease, shadowed: boolean) {
   return {
     version: r.version,
     library: r.tenantId === null ? ('global' as const) : ('tenant' as const),
@@ -100,15 +103,15 @@ function releaseView(r: FirmwareRelease, shadowed: boolean) {
   };
 }
 
-type ReleaseView = ReturnType<typeof releaseView>;
+export type ReleaseView = ReturnType<typeof releaseView>;
 
 /** What the audit log records of a release: enough to know which bytes it was. */
-function importedView(v: ReleaseView) {
+export function importedView(v: ReleaseView) {
   return { version: v.version, library: v.library, layout: v.layout, source: v.source, images: v.images.map((i) => ({ fileName: i.fileName, size: i.size, sha256: i.sha256 })) };
 }
 
 /** Newest version first; of one version, the tenant's copy (the one phones get) before the global one. */
-function newestFirst(a: Pick<ReleaseView, 'version' | 'library'>, b: Pick<ReleaseView, 'version' | 'library'>): number {
+export function newestFirst(a: Pick<ReleaseView, 'version' | 'library'>, b: Pick<ReleaseView, 'version' | 'library'>): number {
   return compareFirmwareVersions(b.version, a.version) || (a.library === b.library ? 0 : a.library === 'tenant' ? -1 : 1);
 }
 
@@ -190,27 +193,39 @@ async function dropUpload(request: FastifyRequest): Promise<void> {
   if (dir) await rm(dir, { recursive: true, force: true });
 }
 
+/** One zip-upload route: where it is, who may use it, and which library it imports into. */
+export interface ReleaseUploadRoute {
+  url: string;
+  summary: string;
+  params?: object;
+  /** Refuses (403/404) before the body is read (and again in the handler); answers the library and who asks. */
+  libraryFor(request: FastifyRequest): Promise<{ lib: Library; principal: Principal }>;
+  /** Where the imported release can be read. */
+  location(lib: Library, version: string): string;
+}
+
 /**
- * POST …/firmware, in a plugin of its own so that the application/zip parser (a stream to a
- * temporary file, not a buffer) applies to this route only. The tenant is checked before the body
- * is read, so a refused client cannot make the server store a large file first.
+ * A POST that imports a release zip (the body, application/zip), in a plugin of its own so that
+ * the application/zip parser (a stream to a temporary file, not a buffer) applies to this route
+ * only. The library is checked before the body is read, so a refused client cannot make the
+ * server store a large file first.
  */
-function registerReleaseUpload(app: FastifyInstance, ctx: AdminContext): void {
+export function registerReleaseUpload(app: FastifyInstance, ctx: AdminContext, route: ReleaseUploadRoute, limits: ReleaseLimits = {}): void {
   void app.register(async (zipApp) => {
     zipApp.addContentTypeParser('application/zip', async (request: FastifyRequest, payload: NodeJS.ReadableStream) => receiveZip(request, payload));
     // A request refused after its body was stored (a bad query) never reaches the handler.
     zipApp.addHook('onResponse', async (request) => dropUpload(request));
     zipApp.post(
-      '/api/v1/tenants/:tenant/firmware',
+      route.url,
       {
         onRequest: async (request) => {
-          await tenantFor(ctx, principalOf(request), (request.params as { tenant: string }).tenant, 'write');
+          await route.libraryFor(request);
         },
         schema: {
-          summary: "Import a release zip as Poly publishes it into the tenant's library (the body is the zip, application/zip)",
+          summary: route.summary,
           tags: ['firmware'],
           consumes: ['application/zip'],
-          params: TENANT_PARAMS,
+          ...(route.params ? { params: route.params } : {}),
           querystring: {
             type: 'object',
             additionalProperties: false,
@@ -220,25 +235,29 @@ function registerReleaseUpload(app: FastifyInstance, ctx: AdminContext): void {
               files: { type: 'boolean', default: false, description: 'keep every file under its own path (Poly Rove firmware and the like); needs version' },
             },
           },
-          body: { type: 'string', description: `the release zip (application/zip, at most ${MAX_FIRMWARE_ZIP_BYTES / 1024 ** 3} GiB)` },
-          response: { 201: RELEASE_SCHEMA, ...errorResponses(404) },
+          body: {
+            type: 'string',
+            description: `the release zip (application/zip, at most ${MAX_FIRMWARE_ZIP_BYTES / 1024 ** 3} GiB); 413 when it is larger, or when its images unpack past the server's limit (2 GiB unless configured) or it holds too many files`,
+          },
+          response: { 201: RELEASE_SCHEMA, ...errorResponses(404, 413) },
         },
       },
       async (request, reply) => {
-        const { tenant } = request.params as { tenant: string };
         const q = request.query as { filename: string; version?: string; files: boolean };
-        const principal = principalOf(request);
-        const t = await tenantFor(ctx, principal, tenant, 'write');
+        const { lib, principal } = await route.libraryFor(request);
         const dir = uploads.get(request);
         if (!dir) throw new ApiProblem(415, 'send the release zip itself as the body, with Content-Type: application/zip');
         let release: FirmwareRelease;
         try {
           const zip = join(dir, q.filename);
           await rename(join(dir, 'upload.zip'), zip);
-          release = await importRelease(ctx, t, [zip], { ...(q.version !== undefined ? { version: q.version } : {}), ...(q.files ? { files: true } : {}) });
+          release = await importRelease(ctx, lib, [zip], { ...limits, ...(q.version !== undefined ? { version: q.version } : {}), ...(q.files ? { files: true } : {}) });
         } catch (err) {
           // The temporary folder means nothing to the client: name the zip as it sent it.
-          if (err instanceof AdminError) throw new AdminError(err.message.split(`${dir}/`).join(''));
+          if (err instanceof AdminError) {
+            const detail = err.message.split(`${dir}/`).join('');
+            throw err instanceof ReleaseTooLarge ? new ApiProblem(413, detail) : new AdminError(detail);
+          }
           throw err;
         } finally {
           await dropUpload(request);
@@ -246,20 +265,40 @@ function registerReleaseUpload(app: FastifyInstance, ctx: AdminContext): void {
         const view = releaseView(release, false);
         await audit(ctx, principal, {
           action: 'firmware.import',
-          tenantId: t.id,
+          tenantId: lib?.id ?? null,
           target: `firmware ${view.version}`,
           after: importedView(view),
           ip: request.ip,
         });
-        reply.code(201).header('location', `/api/v1/tenants/${t.slug}/firmware/${view.version}`);
+        reply.code(201).header('location', route.location(lib, view.version));
         return view;
       },
     );
   });
 }
 
-export function registerFirmwareRoutes(app: FastifyInstance, ctx: AdminContext): void {
-  registerReleaseUpload(app, ctx);
+/** What the firmware routes take from the API's options. */
+export interface FirmwareRouteOptions {
+  /** Unpacked-size and entry limits of uploaded releases (admin/firmware.ts's defaults otherwise). */
+  limits?: ReleaseLimits;
+}
+
+export function registerFirmwareRoutes(app: FastifyInstance, ctx: AdminContext, opts: FirmwareRouteOptions = {}): void {
+  registerReleaseUpload(
+    app,
+    ctx,
+    {
+      url: '/api/v1/tenants/:tenant/firmware',
+      summary: "Import a release zip as Poly publishes it into the tenant's library (the body is the zip, application/zip)",
+      params: TENANT_PARAMS,
+      libraryFor: async (request) => {
+        const principal = principalOf(request);
+        return { lib: await tenantFor(ctx, principal, (request.params as { tenant: string }).tenant, 'write'), principal };
+      },
+      location: (lib, version) => `/api/v1/tenants/${lib!.slug}/firmware/${version}`,
+    },
+    opts.limits,
+  );
 
   app.get(
     '/api/v1/tenants/:tenant/firmware',
@@ -332,7 +371,7 @@ export function registerFirmwareRoutes(app: FastifyInstance, ctx: AdminContext):
     '/api/v1/tenants/:tenant/firmware/:version',
     {
       schema: {
-        summary: "Remove a release from the tenant's own library when no policy targets it (If-Match: its ETag); the global library is managed with polyprov firmware",
+        summary: "Remove a release from the tenant's own library when no policy targets it and no rollout needs it (If-Match: its ETag); the global library is DELETE /api/v1/firmware/{version}",
         tags: ['firmware'],
         params: VERSION_PARAMS,
         headers: IF_MATCH_HEADERS,
@@ -345,7 +384,7 @@ export function registerFirmwareRoutes(app: FastifyInstance, ctx: AdminContext):
       const t = await tenantFor(ctx, principal, tenant, 'write');
       const v = parseFirmwareVersion(version);
       const own = await ctx.store.getFirmwareRelease(t.id, v);
-      if (!own) throw new ApiProblem(404, `no firmware ${v} in tenant "${t.slug}"'s own library (see GET /api/v1/tenants/${t.slug}/firmware?library=tenant; the global library is managed with polyprov firmware remove --global)`);
+      if (!own) throw new ApiProblem(404, `no firmware ${v} in tenant "${t.slug}"'s own library (see GET /api/v1/tenants/${t.slug}/firmware?library=tenant; the global library is managed with polyprov firmware remove --global or, by a super-admin, DELETE /api/v1/firmware/${v})`);
       const before = releaseView(own, false);
       requireIfMatch(request, etagOf(before));
       await removeRelease(ctx, t, v);
