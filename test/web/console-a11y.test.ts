@@ -36,6 +36,8 @@ const PAGES: { path: string; heading: string }[] = [
   { path: '/t/acme/groups/floor-1', heading: 'Group floor-1' },
   { path: '/t/acme/models', heading: 'Models' },
   { path: '/t/acme/models/VVX_450', heading: 'Model VVX_450' },
+  { path: '/t/acme/firmware', heading: 'Firmware' },
+  { path: '/t/acme/rollouts', heading: 'Rollouts' },
   { path: '/users', heading: 'Users' },
   { path: '/me/tokens', heading: 'My API tokens' },
 ];

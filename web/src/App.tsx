@@ -7,6 +7,9 @@ import { ErrorNote } from './components/ErrorNote.js';
 import { DashboardPage } from './pages/DashboardPage.js';
 import { DevicePage } from './pages/DevicePage.js';
 import { DevicesPage } from './pages/DevicesPage.js';
+import { FirmwarePage } from './pages/FirmwarePage.js';
+import { RolloutPage } from './pages/RolloutPage.js';
+import { RolloutsPage } from './pages/RolloutsPage.js';
 import { LoginPage } from './pages/LoginPage.js';
 import { SitePage } from './pages/SitePage.js';
 import { SitesPage } from './pages/SitesPage.js';
@@ -76,6 +79,8 @@ export function App() {
             <Link to={`/t/${encodeURIComponent(tenant)}/devices`}>Devices</Link>
             <Link to={`/t/${encodeURIComponent(tenant)}/groups`}>Groups</Link>
             <Link to={`/t/${encodeURIComponent(tenant)}/models`}>Models</Link>
+            <Link to={`/t/${encodeURIComponent(tenant)}/firmware`}>Firmware</Link>
+            <Link to={`/t/${encodeURIComponent(tenant)}/rollouts`}>Rollouts</Link>
           </nav>
         )}
         <nav aria-label="Account" className="account">
@@ -105,6 +110,9 @@ function page(path: string, user: User) {
   if ((m = match('/t/:tenant/groups/:group', path))) return <GroupPage key={path} tenant={m.tenant!} group={m.group!} canWrite={user.role !== 'read-only'} />;
   if ((m = match('/t/:tenant/models', path))) return <ModelsPage tenant={m.tenant!} canWrite={user.role !== 'read-only'} />;
   if ((m = match('/t/:tenant/models/:model', path))) return <ModelPage key={path} tenant={m.tenant!} model={m.model!} canWrite={user.role !== 'read-only'} />;
+  if ((m = match('/t/:tenant/firmware', path))) return <FirmwarePage tenant={m.tenant!} canWrite={user.role !== 'read-only'} />;
+  if ((m = match('/t/:tenant/rollouts', path))) return <RolloutsPage tenant={m.tenant!} canWrite={user.role !== 'read-only'} />;
+  if ((m = match('/t/:tenant/rollouts/:name', path))) return <RolloutPage key={path} tenant={m.tenant!} name={m.name!} canWrite={user.role !== 'read-only'} />;
   if (match('/users', path)) return <UsersPage />;
   if ((m = match('/users/:username', path))) return <UserPage key={path} username={m.username!} />;
   if (match('/me/tokens', path)) return <TokensPage />;

@@ -24,6 +24,11 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/** The session's CSRF header for a request that cannot go through `request` (an upload with progress). */
+export function csrfHeaders(): Record<string, string> {
+  return csrfToken ? { 'x-csrf-token': csrfToken } : {};
+}
+
 interface RequestOptions {
   body?: unknown;
   ifMatch?: string | null;

@@ -237,3 +237,91 @@ export interface NewTenant {
   tenant: Tenant;
   password: string;
 }
+
+// ---- firmware library, targets and rollouts (console-firmware) ----
+
+/** One image of a release, as GET …/firmware shows it. */
+export interface FirmwareImage {
+  fileName: string;
+  kind: 'application' | 'bootrom' | 'updater' | 'dect' | 'file';
+  partNumber: string | null;
+  models: string[];
+  size: number;
+  sha256: string;
+}
+
+export interface FirmwareRelease {
+  version: string;
+  library: 'tenant' | 'global';
+  /** A global release the tenant's own copy of the same version hides. */
+  shadowed: boolean;
+  folder: string;
+  layout: 'split' | 'combined' | 'mixed' | 'files';
+  source: string;
+  createdAt: string;
+  models: string[];
+  size: number;
+  images: FirmwareImage[];
+}
+
+/** One row of GET …/firmware-status. */
+export interface FirmwareFleetRow {
+  running: string;
+  target: string;
+  devices: number;
+  state: 'on-target' | 'not-on-target' | 'no-target';
+}
+
+/** The firmware settings of one policy layer (GET/PUT/DELETE …/firmware-target). */
+export interface FirmwareTarget {
+  scope: string;
+  version: string | null;
+  allowDowngrade: boolean;
+  loopDetected: string | null;
+  /** Only in the answer of PUT. */
+  library?: 'tenant' | 'global';
+  warnings?: string[];
+}
+
+export interface RolloutSelector {
+  site?: string;
+  group?: string;
+  model?: string;
+}
+
+export interface Rollout {
+  name: string;
+  from: string;
+  to: string;
+  selector: RolloutSelector;
+  waves: number[];
+  waveIntervalMs: number;
+  deadlineMs: number;
+  maxFailurePercent: number;
+  window: string | null;
+  status: 'running' | 'paused' | 'completed' | 'rolled-back';
+  currentWave: number;
+  waveStartedAt: string;
+  reason: string | null;
+  devices: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RolloutWave {
+  wave: number;
+  percent: number;
+  size: number;
+  updated: number;
+  released: boolean;
+}
+
+/** GET …/rollouts/{name}. */
+export interface RolloutStatus {
+  rollout: Rollout;
+  members: { mac: string; wave: number }[];
+  waves: RolloutWave[];
+  versions: Record<string, number>;
+  stuck: { mac: string; wave: number; running: string | null; lastSeen: string | null }[];
+  next: { action: 'advance' | 'complete' | 'pause' | 'resume' | 'wait'; wave?: number; reason?: string };
+}

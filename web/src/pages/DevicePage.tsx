@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError, messageOf, request, seg } from '../api.js';
+import { DeviceFirmware } from '../components/DeviceFirmware.js';
 import { DeviceOverrides } from '../components/DeviceOverrides.js';
 import { DeviceResync } from '../components/DeviceResync.js';
 import { DirectoryTable } from '../components/DirectoryTable.js';
@@ -89,6 +90,7 @@ export function DevicePage({ tenant, mac, canWrite = true }: { tenant: string; m
         <a href="#inventory">Inventory</a>
         <a href="#resync">Resync</a>
         <a href="#overrides">Overrides</a>
+        <a href="#firmware">Firmware</a>
         <a href="#logs">Logs</a>
         <a href="#directory">Directory</a>
         <a href="#explain">Effective configuration</a>
@@ -165,6 +167,7 @@ export function DevicePage({ tenant, mac, canWrite = true }: { tenant: string; m
         <>
           <DeviceResync tenant={tenant} mac={device.mac} canWrite={canWrite} />
           <DeviceOverrides tenant={tenant} mac={device.mac} canWrite={canWrite} onChanged={refreshExplain} />
+          <DeviceFirmware tenant={tenant} mac={device.mac} running={device.inventory.firmware} canWrite={canWrite} onChanged={refreshExplain} />
           <LogViewer tenant={tenant} mac={device.mac} initialKind={query.get('log')} />
           <DirectoryTable tenant={tenant} mac={device.mac} />
           <div id="explain">
