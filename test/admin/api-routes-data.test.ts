@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { documentedRoutes } from '../../src/admin/api/api-app.js';
 import { MAX_DIRECTORY_CSV_BYTES } from '../../src/admin/api/routes-directories.js';
 import { MAX_TREE_FILE_BYTES } from '../../src/admin/api/routes-files.js';
 import { startAdminApi, type RunningAdminApi } from '../../src/admin/api/start-admin-api.js';
@@ -16,7 +14,7 @@ import { addTenant } from '../../src/admin/tenants.js';
 import { openCore, type OpenCore } from '../../src/app.js';
 import type { Answer as PhoneAnswer } from '../../src/provisioning/core.js';
 import type { Tenant } from '../../src/store/store.js';
-import { addTestAdmins, adminApiClient, assertProblem, errorRecordingLogger, logInTestAdmins, type CallOptions, type TestAdmins, type Who } from '../support/admin-api.js';
+import { assertTableClaims, closeApiFixture, addTestAdmins, adminApiClient, assertProblem, errorRecordingLogger, logInTestAdmins, type CallOptions, type TestAdmins, type Who } from '../support/admin-api.js';
 import { DATA_TABLE_ROUTES } from '../support/admin-api-data-routes.js';
 import { tempDir } from '../support/server-process.js';
 
@@ -224,20 +222,11 @@ before(async () => {
   await logInTestAdmins(logIn, who);
 });
 
-after(async () => {
-  await api?.close();
-  await opened?.inventory.stop();
-  await opened?.ctx.store.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  assert.deepEqual(errorLines, [], 'no request failed on the server side');
-});
+after(() => closeApiFixture({ api, opened, dataDir, errorLines }));
 
 describe('admin API routes: directories, files, tenant writes, group edits, parameter layers', () => {
   test('the table is exactly the documented routes it claims', () => {
-    const mine = [...new Set(CASES.map((c) => `${c.method.toLowerCase()} ${c.route}`))].sort();
-    assert.deepEqual(mine, [...DATA_TABLE_ROUTES].sort());
-    const documented = new Set(documentedRoutes(api.app).map((r) => `${r.method} ${r.path}`));
-    for (const r of mine) assert.ok(documented.has(r), `${r} is documented`);
+    assertTableClaims(CASES, DATA_TABLE_ROUTES, api.app);
   });
 
   test('the OpenAPI document lists the files routes with their wildcard path parameter', async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createTokenFor } from '../../src/admin/admin-auth.js';
 import type { AdminContext } from '../../src/admin/admin-context.js';
@@ -10,7 +9,7 @@ import { setParameters } from '../../src/admin/parameters.js';
 import { addDevice, addGroup, addSite } from '../../src/admin/structure.js';
 import { addTenant } from '../../src/admin/tenants.js';
 import { openAdminContext } from '../../src/app.js';
-import { addTestAdmins, adminApiClient, logInTestAdmins, type TestAdmins, assertProblem, MORE_TABLE_ROUTES, REACH_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type Who, errorRecordingLogger } from '../support/admin-api.js';
+import { closeApiFixture, addTestAdmins, adminApiClient, logInTestAdmins, type TestAdmins, assertProblem, MORE_TABLE_ROUTES, REACH_TABLE_ROUTES, TEST_ADMIN_PASSWORD, type Answer, type Who, errorRecordingLogger } from '../support/admin-api.js';
 import { DASHBOARD_TABLE_ROUTES } from '../support/admin-api-dashboard-routes.js';
 import { DATA_TABLE_ROUTES } from '../support/admin-api-data-routes.js';
 import { FLEET_TABLE_ROUTES } from '../support/admin-api-fleet-routes.js';
@@ -56,12 +55,7 @@ before(async () => {
   await logInTestAdmins(logIn, who);
 });
 
-after(async () => {
-  await api?.close();
-  await ctx?.store.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  assert.deepEqual(errorLines, [], 'no request failed on the server side');
-});
+after(() => closeApiFixture({ api, ctx, dataDir, errorLines }));
 
 /**
  * One valid request per documented route, in acme, and one the schema or service refuses. `edit`

@@ -4,7 +4,11 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import { rmSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
 import type { AdminContext } from '../../src/admin/admin-context.js';
+import { documentedRoutes } from '../../src/admin/api/api-app.js';
+import type { OpenCore } from '../../src/app.js';
 import { addUser } from '../../src/admin/admin-users.js';
 
 /** The password every test administrator gets. */
@@ -153,4 +157,25 @@ export async function logInTestAdmins(logIn: (username: string) => Promise<Who>,
   who.acmeAdmin = await logIn('acme-admin');
   who.acmeReader = await logIn('acme-reader');
   who.globexAdmin = await logIn('globex-admin');
+}
+
+/**
+ * A route table claims exactly `claimed` (its *_TABLE_ROUTES list, which the coverage test in
+ * api-routes.test.ts unions), and every route it claims is one the API documents.
+ */
+export function assertTableClaims(cases: readonly { method: string; route: string }[], claimed: readonly string[], app: FastifyInstance): string[] {
+  const mine = [...new Set(cases.map((c) => `${c.method.toLowerCase()} ${c.route}`))].sort();
+  assert.deepEqual(mine, [...claimed].sort());
+  const documented = new Set(documentedRoutes(app).map((r) => `${r.method} ${r.path}`));
+  for (const r of mine) assert.ok(documented.has(r), `${r} is documented`);
+  return mine;
+}
+
+/** Tears a route-table fixture down (API, core, data folder) and checks that no request failed on the server side. */
+export async function closeApiFixture(f: { api?: { close(): Promise<void> }; opened?: OpenCore; ctx?: AdminContext; dataDir?: string; errorLines: string[] }): Promise<void> {
+  await f.api?.close();
+  await f.opened?.inventory.stop();
+  await (f.opened?.ctx ?? f.ctx)?.store.close();
+  if (f.dataDir) rmSync(f.dataDir, { recursive: true, force: true });
+  assert.deepEqual(f.errorLines, [], 'no request failed on the server side');
 }
