@@ -29,7 +29,7 @@ export interface ServerConfig {
   idleTimeoutMs: number;
   logLevel: string;
   /** The admin REST API (admin/api/), served by the primary. */
-  admin: { enabled: boolean; host: string; port: number; tls: boolean };
+  admin: { enabled: boolean; host: string; port: number; tls: boolean; firmwareMaxUnpackedMib: number; firmwareMaxFiles: number };
   /** The DHCPINFORM responder (reach/dhcp/inform-responder.ts): off without rules. */
   dhcpInform: { rules: DhcpInformRule[]; host: string; port: number; serverId?: string };
 }
@@ -90,6 +90,8 @@ export type ConfigInput = {
   adminPort?: string | number;
   /** true, or "true"/"1"/"false"/"0" from the environment. */
   adminTls?: boolean | string;
+  firmwareMaxUnpackedMib?: string | number;
+  firmwareMaxFiles?: string | number;
   logLevel?: string;
 };
 
@@ -118,6 +120,8 @@ const ENV: Record<string, keyof ConfigInput> = {
   POLYPROV_ADMIN_HOST: 'adminHost',
   POLYPROV_ADMIN_PORT: 'adminPort',
   POLYPROV_ADMIN_TLS: 'adminTls',
+  POLYPROV_FIRMWARE_MAX_UNPACKED_MIB: 'firmwareMaxUnpackedMib',
+  POLYPROV_FIRMWARE_MAX_FILES: 'firmwareMaxFiles',
   POLYPROV_DHCP_INFORM_PORT: 'dhcpInformPort',
   POLYPROV_DHCP_INFORM_SERVER_ID: 'dhcpInformServerId',
   POLYPROV_LOG_LEVEL: 'logLevel',
@@ -182,7 +186,11 @@ export function loadConfig(flags: ConfigInput, env: NodeJS.ProcessEnv = process.
     idleTimeoutMs: int('idle timeout', c.idleTimeoutMs, 60_000, 100, 3_600_000),
     logLevel: c.logLevel ?? 'info',
     // Local only unless asked: administrators reach it through an SSH tunnel, a TLS proxy, or --admin-tls.
-    admin: { enabled: c.admin ?? true, host: c.adminHost ?? '127.0.0.1', port: int('admin API port', c.adminPort, 8088, 0, 65535), tls: flag('admin TLS', c.adminTls) },
+    admin: { enabled: c.admin ?? true, host: c.adminHost ?? '127.0.0.1', port: int('admin API port', c.adminPort, 8088, 0, 65535), tls: flag('admin TLS', c.adminTls),
+      // Tenant admins upload release zips through the API: bound what one may unpack to.
+      firmwareMaxUnpackedMib: int('firmware upload limit (MiB unpacked)', c.firmwareMaxUnpackedMib, 2048, 1, 1024 * 1024),
+      firmwareMaxFiles: int('firmware upload limit (files)', c.firmwareMaxFiles, 10_000, 1, 1_000_000),
+    },
     dhcpInform: {
       rules: (c.dhcpInform ?? []).map(dhcpInformRule),
       host: c.dhcpInformHost ?? '0.0.0.0',

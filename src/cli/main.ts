@@ -62,6 +62,8 @@ program
   .option('--admin-port <port>', 'admin REST API and its docs, /api/v1 and /api/v1/docs (env POLYPROV_ADMIN_PORT; default 8088)')
   .option('--no-admin', 'do not serve the admin API')
   .option('--admin-host <address>', 'address the admin API listens on (env POLYPROV_ADMIN_HOST; default 127.0.0.1: local only)')
+  .option('--firmware-max-unpacked-mib <MiB>', 'refuse a release zip uploaded through the API that unpacks to more than this (env POLYPROV_FIRMWARE_MAX_UNPACKED_MIB; default 2048)')
+  .option('--firmware-max-files <count>', 'refuse a release zip uploaded through the API holding more files than this (env POLYPROV_FIRMWARE_MAX_FILES; default 10000)')
   .option('--admin-tls', "serve the console and admin API over HTTPS with the HTTPS edge's certificate (--tls-cert/--tls-key, else the generated one); needed before --admin-host leaves loopback (env POLYPROV_ADMIN_TLS)")
   .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (default info)')
   .option('--demo', 'create a demo tenant when there is none, and print its credentials')

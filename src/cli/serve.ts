@@ -189,7 +189,8 @@ async function startAdmin(cfg: ServerConfig, logger: PinoLogger): Promise<Runnin
     const initial = await ensureFirstSuperAdmin(ctx, cfg.dataDir);
     const tls = cfg.admin.tls ? await loadTlsMaterial(tlsOptions(cfg)) : undefined;
     if (!tls && !isLoopbackHost(cfg.admin.host)) logger.warn({ host: cfg.admin.host }, 'the admin API listens beyond loopback over plain HTTP: passwords and session cookies cross the network in clear; add --admin-tls or put a TLS proxy in front');
-    const api = await startAdminApi(ctx, { host: cfg.admin.host, port: cfg.admin.port, logger, ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}) });
+    const firmwareLimits = { maxUnpackedBytes: cfg.admin.firmwareMaxUnpackedMib * 1024 * 1024, maxEntries: cfg.admin.firmwareMaxFiles };
+    const api = await startAdminApi(ctx, { host: cfg.admin.host, port: cfg.admin.port, logger, firmwareLimits, ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}) });
     logger.info({ protocol: 'admin-api', tls: !!tls, host: cfg.admin.host, port: api.port }, 'listening');
     return {
       port: api.port,
