@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import yazl from 'yazl';
 import { documentedRoutes } from '../../src/admin/api/api-app.js';
 import { MAX_FIRMWARE_ZIP_BYTES } from '../../src/admin/api/routes-firmware.js';
+import { zipBuffer } from '../support/crafted-zips.js';
 import { startAdminApi, type RunningAdminApi } from '../../src/admin/api/start-admin-api.js';
 import { listAudit } from '../../src/admin/audit-log.js';
 import { addUser } from '../../src/admin/admin-users.js';
@@ -213,18 +213,6 @@ function partialUpload(as: Who, path: string, length: number): Promise<{ status:
   });
 }
 
-/** A zip as yazl writes it, in memory. */
-function zipOf(entries: [string, string][]): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, data] of entries) zip.addBuffer(Buffer.from(data), name);
-  zip.end();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
-}
 
 /** What a refused edit must leave as it was: a rollout's state (its status report also says what the clock would do next). */
 const stateOf = (r: Answer) => (r.body?.rollout !== undefined ? r.body.rollout : r.body);
@@ -273,12 +261,12 @@ before(async () => {
   await importRelease(ctx, acme, [releaseFolder('acme', DOOMED, ['sip.ld'])]);
   await importRelease(ctx, null, [releaseFolder('global', GLOBAL_DOOMED, ['sip.ld'])]);
 
-  zips.release = await zipOf([
+  zips.release = await zipBuffer([
     [`${UPLOAD_ZIP.replace(/\.zip$/, '')}/sip.ver`, `${UPLOADED}\n`],
     [`${UPLOAD_ZIP.replace(/\.zip$/, '')}/3111-48840-001.sip.ld`, `upload/${UPLOADED}/3111-48840-001.sip.ld`],
   ]);
   imageTexts.add(`upload/${UPLOADED}/3111-48840-001.sip.ld`);
-  zips.globalRelease = await zipOf([
+  zips.globalRelease = await zipBuffer([
     ['sip.ver', `${GLOBAL_UPLOADED}\n`],
     ['sip.ld', `global-upload/${GLOBAL_UPLOADED}/sip.ld`],
   ]);

@@ -5,12 +5,11 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
-import yazl from 'yazl';
 import { effectiveParameters, parseMasterFile } from '../../src/domain/polycom-xml.js';
 import { withDeclaredSize, zipBuffer } from '../support/crafted-zips.js';
 import { curl, type CurlResult } from '../support/curl.js';
@@ -58,20 +57,9 @@ let server: ServerProcess;
 let scratch: string;
 const zips: Record<string, string> = {};
 
-/** A zip as yazl writes it; a name ending in "/" is a directory entry. */
-function writeZip(path: string, entries: [string, Buffer | string | null][]): Promise<void> {
-  const zip = new yazl.ZipFile();
-  for (const [name, data] of entries) {
-    if (data === null) zip.addEmptyDirectory(name);
-    else zip.addBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data), name);
-  }
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const out = createWriteStream(path);
-    out.on('close', () => resolve());
-    out.on('error', reject);
-    zip.outputStream.on('error', reject).pipe(out);
-  });
+/** A zip as yazl writes it, saved at `path`; null data is a directory entry. */
+async function writeZip(path: string, entries: [string, Buffer | string | null][]): Promise<void> {
+  writeFileSync(path, await zipBuffer(entries));
 }
 
 const TEMPLATE_MASTER = '<?xml version="1.0" standalone="yes"?>\n<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="" MISC_FILES="" LOG_FILE_DIRECTORY="" OVERRIDES_DIRECTORY="" CONTACTS_DIRECTORY="" LICENSE_DIRECTORY="" USER_PROFILES_DIRECTORY="" CALL_LISTS_DIRECTORY="" COREFILE_DIRECTORY=""/>\n';

@@ -1,12 +1,15 @@
-// Zips for the firmware importer's limits: built with yazl in memory, and patched afterwards when
-// a test needs a zip whose headers lie about what its entries unpack to.
+// Zips for firmware tests: built with yazl in memory (Poly's release zips, odd ones), and patched
+// afterwards when a test needs a zip whose headers lie about what its entries unpack to.
 
 import yazl from 'yazl';
 
-/** A zip as yazl writes it (deflated, sizes in the headers, no data descriptors). */
-export function zipBuffer(entries: [string, Buffer | string][]): Promise<Buffer> {
+/** A zip as yazl writes it (deflated, sizes in the headers, no data descriptors); null data is a directory entry. */
+export function zipBuffer(entries: [string, Buffer | string | null][]): Promise<Buffer> {
   const zip = new yazl.ZipFile();
-  for (const [name, data] of entries) zip.addBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data), name);
+  for (const [name, data] of entries) {
+    if (data === null) zip.addEmptyDirectory(name);
+    else zip.addBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data), name);
+  }
   zip.end();
   const chunks: Buffer[] = [];
   return new Promise((resolve, reject) => {

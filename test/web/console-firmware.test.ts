@@ -7,12 +7,12 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import yazl from 'yazl';
+import { zipBuffer } from '../support/crafted-zips.js';
 import { parseMasterFile } from '../../src/domain/polycom-xml.js';
 import { launchChromium } from '../support/browser.js';
 import { ensureConsoleBundle } from '../support/console-bundle.js';
@@ -32,18 +32,11 @@ const PHONE_B = { mac: '0004f2f00150', model: 'VVX_150', part: '3111-48810-001' 
 const ua = (p: { mac: string; model: string }) => `FileTransport PolycomVVX-${p.model}-UA/6.1.0.6189 (SN:${p.mac}) Type/Application`;
 
 /** A release zip as Poly publishes a split one: a top folder, sip.ver and an image per part number. */
-function writeReleaseZip(path: string, version: string): Promise<void> {
+async function writeReleaseZip(path: string, version: string): Promise<void> {
   const top = `UC_Software_${version.replace(/\./g, '_')}_release_sig_split`;
-  const zip = new yazl.ZipFile();
-  zip.addBuffer(Buffer.from(`${version}\n`), `${top}/sip.ver`);
-  for (const p of [PHONE_A, PHONE_B]) zip.addBuffer(randomBytes(40_000 + p.part.length), `${top}/${p.part}.sip.ld`);
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const out = createWriteStream(path);
-    out.on('close', () => resolve());
-    out.on('error', reject);
-    zip.outputStream.on('error', reject).pipe(out);
-  });
+  const images = [PHONE_A, PHONE_B].map((p): [string, Buffer] => [`${top}/${p.part}.sip.ld`, randomBytes(40_000 + p.part.length)]);
+  writeFileSync(path, await zipBuffer([[`${top}/sip.ver`, `${version}
+`], ...images]));
 }
 
 /** The APP_FILE_PATH the phone's master file gives its model (the model's own attribute first). */
