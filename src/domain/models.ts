@@ -85,6 +85,11 @@ const PART_NUMBERS: ReadonlyMap<string, readonly string[]> = new Map<string, rea
   ['VVX_450', ['3111-48840-001']],
 ]);
 
+/** Every model polyprov knows a part number of, as phones spell it, with those part numbers, by name. */
+export function knownModels(): { model: string; partNumbers: string[] }[] {
+  return [...PART_NUMBERS].map(([model, parts]) => ({ model, partNumbers: [...parts] })).sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+}
+
 /** Part numbers a model's firmware files are named after (<part>.sip.ld); [] when unknown. */
 export function partNumbersFor(model: string): string[] {
   return [...(PART_NUMBERS.get(model) ?? [])];

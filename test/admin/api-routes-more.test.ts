@@ -85,6 +85,7 @@ function table(): RouteCase[] {
     { method: 'POST', path: '/api/v1/me/tokens', route: '/api/v1/me/tokens', audience: 'self', write: true, body: { name: 'billing sync', expiresInDays: 30 }, bad: { body: { name: 'x', expiresInDays: 0 }, detail: /body\/expiresInDays must be >= 1/ } },
     { method: 'DELETE', path: `/api/v1/me/tokens/${revocableTokenId}`, route: '/api/v1/me/tokens/{id}', audience: 'self', write: true, bad: { path: '/api/v1/me/tokens/abc', detail: /params\/id must be integer/ } },
     { method: 'GET', path: '/api/v1/parameter-names/check?name=reg.1.adress', route: '/api/v1/parameter-names/check', audience: 'self', write: false, bad: { path: '/api/v1/parameter-names/check', detail: /querystring\/name is required/ } },
+    { method: 'GET', path: '/api/v1/model-names?prefix=vvx_4', route: '/api/v1/model-names', audience: 'self', write: false, bad: { path: '/api/v1/model-names?prefix=VVX%3B', detail: /querystring\/prefix must match pattern/ } },
     { method: 'GET', path: '/api/v1/audit?tenant=acme', route: '/api/v1/audit', audience: 'tenant', write: false, bad: { path: '/api/v1/audit?tenant=acme&cursor=abc', detail: /querystring\/cursor must match pattern/ } },
   ];
 }
@@ -277,6 +278,17 @@ describe('admin API routes: groups, models, users, tokens, audit', () => {
     }
     assert.deepEqual(seen, all.body.items.map((e: { id: number }) => e.id));
     assert.ok(seen.length > 4);
+  });
+
+  test('model names: every known model for any user, narrowed by a prefix in any case, each with its part numbers', async () => {
+    const all = await call(who.globexAdmin, 'GET', '/api/v1/model-names');
+    assert.equal(all.status, 200);
+    const names = all.body.items.map((m: { model: string }) => m.model);
+    assert.deepEqual(names, [...names].sort(), 'sorted by name');
+    assert.ok(names.includes('VVX_450') && names.includes('SSIP_6000'));
+    const vvx4 = await call(who.acmeReader, 'GET', '/api/v1/model-names?prefix=vvx_4');
+    assert.deepEqual(vvx4.body.items.map((m: { model: string }) => m.model), ['VVX_400', 'VVX_401', 'VVX_410', 'VVX_411', 'VVX_450']);
+    assert.deepEqual(vvx4.body.items.find((m: { model: string }) => m.model === 'VVX_450').partNumbers, ['3111-48840-001']);
   });
 
   test('groups and models: conflicts, unknowns, and a PUT that creates needs no If-Match', async () => {

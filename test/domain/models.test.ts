@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DomainError } from '../../src/domain/domain-error.js';
-import { masterTagFor, modelsForPartNumber, normalizeModel, partNumbersFor } from '../../src/domain/models.js';
+import { knownModels, masterTagFor, modelsForPartNumber, normalizeModel, partNumbersFor } from '../../src/domain/models.js';
 
 describe('masterTagFor', () => {
   it('removes underscores', () => {
@@ -82,5 +82,15 @@ describe('modelsForPartNumber', () => {
   it('returns a copy the caller may change', () => {
     modelsForPartNumber('3111-44500-001').push('x');
     assert.deepEqual(modelsForPartNumber('3111-44500-001'), ['VVX_500']);
+  });
+});
+
+describe('knownModels', () => {
+  it('lists each model once, sorted, each with the part numbers partNumbersFor gives', () => {
+    const models = knownModels();
+    const names = models.map((m) => m.model);
+    assert.deepEqual(names, [...new Set(names)].sort());
+    for (const m of models) assert.deepEqual(m.partNumbers, partNumbersFor(m.model), m.model);
+    assert.ok(names.includes('VVX_450'));
   });
 });

@@ -90,6 +90,7 @@ export function assertProblem(r: Answer, status: number, detail?: RegExp): void 
  */
 export const MORE_TABLE_ROUTES: readonly string[] = [
   'get /api/v1/parameter-names/check',
+  'get /api/v1/model-names',
   'get /api/v1/tenants/{tenant}/groups',
   'post /api/v1/tenants/{tenant}/groups',
   'get /api/v1/tenants/{tenant}/groups/{group}',

@@ -156,7 +156,13 @@ describe('the console editors in headless chromium', () => {
   test('adds a policy for VVX_450 (typed vvx450) with a parameter and a firmware path; a VVX 450 receives it, a VVX 350 does not', async () => {
     await sections().getByRole('link', { name: 'Models' }).click();
     await page.getByRole('heading', { name: 'Models' }).waitFor();
-    await page.getByLabel('Model', { exact: true }).fill('vvx450');
+    // The field suggests the models polyprov knows (GET /api/v1/model-names), not only reported ones.
+    const field = page.getByLabel('Model', { exact: true });
+    const listId = await field.getAttribute('list');
+    await page.waitForFunction((id) => (document.getElementById(id!)?.querySelectorAll('option').length ?? 0) > 20, listId);
+    const suggested = await page.locator(`datalist[id="${listId}"] option`).evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    assert.ok(suggested.includes('SSIP_6000') && suggested.includes('VVX_450'), suggested.join(' '));
+    await field.fill('vvx450');
     await page.getByRole('button', { name: 'Add policy' }).click();
     await page.getByRole('heading', { name: 'Model VVX_450' }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/t/acme/models/VVX_450');

@@ -1,6 +1,7 @@
-// Adds a policy for one model. There is no API listing every model polyprov knows, so the field is
-// checked for the shape of a model id and suggests the models this tenant's phones have reported;
-// the server spells it canonically (vvx450 → VVX_450) and answers with that spelling.
+// Adds a policy for one model. The field suggests the models this tenant's phones have reported,
+// then every model polyprov knows a firmware part number of (GET /api/v1/model-names); any other
+// model id is still accepted (new models come before polyprov knows them), and the server spells
+// it canonically (vvx450 → VVX_450).
 
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { ApiError, messageOf, request, seg } from '../api.js';
@@ -11,11 +12,17 @@ export function ModelAddForm({ tenant, onAdded }: { tenant: string; onAdded: (po
   const [model, setModel] = useState('');
   const [appFilePath, setAppFilePath] = useState('');
   const [reported, setReported] = useState<string[]>([]);
+  const [known, setKnown] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   const listId = useId();
   const hintId = useId();
 
   useEffect(() => {
+    request<{ items: { model: string }[] }>('GET', '/api/v1/model-names')
+      .then(({ data }) => setKnown(data.items.map((m) => m.model)))
+      .catch(() => {
+        /* suggestions only: the field works without them */
+      });
     request<Page<Device>>('GET', `/api/v1/tenants/${seg(tenant)}/devices?limit=500`)
       .then(({ data }) => setReported([...new Set(data.items.map((d) => d.inventory.model).filter((m): m is string => !!m))].sort()))
       .catch(() => {
@@ -57,8 +64,8 @@ export function ModelAddForm({ tenant, onAdded }: { tenant: string; onAdded: (po
         />
       </label>
       <datalist id={listId}>
-        {reported.map((m) => (
-          <option key={m} value={m} />
+        {[...reported, ...known.filter((m) => !reported.includes(m))].map((m) => (
+          <option key={m} value={m} label={reported.includes(m) ? 'reported by your phones' : undefined} />
         ))}
       </datalist>
       <label>
