@@ -1,6 +1,7 @@
 // The `scope` query value naming one parameter layer of a tenant: `tenant`, `site:<slug>`,
 // `group:<slug>`, `model:<model>` or `device:<mac>`.
 
+import type { FastifyRequest } from 'fastify';
 import type { ScopeSelector } from '../parameters.js';
 import { ApiProblem } from './problem-json.js';
 
@@ -14,4 +15,17 @@ export function parseScopeParam(text: string): ScopeSelector {
   const ref = at === -1 ? '' : text.slice(at + 1);
   if (ref !== '' && (kind === 'site' || kind === 'group' || kind === 'model' || kind === 'device')) return { [kind]: ref };
   throw new ApiProblem(400, `invalid scope "${text}": use tenant, site:<slug>, group:<slug>, model:<model> (e.g. model:VVX_450) or device:<mac>`);
+}
+
+/** The `?scope=` querystring of the routes that address one layer (parameters, firmware target). */
+export const SCOPE_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { scope: { type: 'string', pattern: SCOPE_PATTERN, default: 'tenant', description: 'the layer: tenant, site:<slug>, group:<slug>, model:<model> or device:<mac>' } },
+} as const;
+
+/** The request's layer, as given (`text`, for answers and audit) and as the services take it. */
+export function scopeOf(request: FastifyRequest): { text: string; sel: ScopeSelector } {
+  const text = (request.query as { scope: string }).scope;
+  return { text, sel: parseScopeParam(text) };
 }

@@ -26,7 +26,7 @@ import { resolveScope, type ScopeSelector } from '../parameters.js';
 import { principalOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
 import { nextLink, PAGE_QUERY_PROPERTIES } from './pagination.js';
-import { parseScopeParam, SCOPE_PATTERN } from './parameter-scope.js';
+import { SCOPE_QUERY, scopeOf } from './parameter-scope.js';
 import { ApiProblem } from './problem-json.js';
 import { TENANT_PARAMS } from './routes-tenants.js';
 import { errorResponses, IF_MATCH_HEADERS } from './schemas.js';
@@ -75,11 +75,6 @@ const TARGET_SCHEMA = {
   },
 } as const;
 
-const SCOPE_QUERY = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { scope: { type: 'string', pattern: SCOPE_PATTERN, default: 'tenant', description: 'the layer: tenant, site:<slug>, group:<slug>, model:<model> or device:<mac>' } },
-} as const;
 
 const VERSION_PARAMS = {
   type: 'object',
@@ -152,10 +147,6 @@ const isEmpty = (v: TargetView) => v.version === null && !v.allowDowngrade && v.
 /** What the audit log records of a layer's firmware settings (null: none). */
 const audited = (v: TargetView) => (isEmpty(v) ? null : { version: v.version, allowDowngrade: v.allowDowngrade, loopDetected: v.loopDetected });
 
-function scopeOf(request: FastifyRequest): { text: string; sel: ScopeSelector } {
-  const text = (request.query as { scope: string }).scope;
-  return { text, sel: parseScopeParam(text) };
-}
 
 /** Largest release zip accepted: Poly's split zips, every model in one, stay well below it. */
 export const MAX_FIRMWARE_ZIP_BYTES = 2 * 1024 * 1024 * 1024;

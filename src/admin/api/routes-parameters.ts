@@ -12,17 +12,12 @@ import { audit } from '../audit-log.js';
 import { replaceParameters, resolveScope, setParameters, unsetParameters, type ScopeSelector } from '../parameters.js';
 import { principalOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
-import { parseScopeParam, SCOPE_PATTERN } from './parameter-scope.js';
+import { SCOPE_QUERY, scopeOf } from './parameter-scope.js';
 import { ApiProblem } from './problem-json.js';
 import { TENANT_PARAMS } from './routes-tenants.js';
 import { errorResponses, IF_MATCH_HEADERS } from './schemas.js';
 import { tenantFor } from './tenant-access.js';
 
-const SCOPE_QUERY = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { scope: { type: 'string', pattern: SCOPE_PATTERN, default: 'tenant', description: 'tenant, site:<slug>, group:<slug>, model:<model> or device:<mac>' } },
-} as const;
 
 interface Layer {
   scope: string;
@@ -46,10 +41,6 @@ async function readLayer(ctx: AdminContext, t: Tenant, scopeText: string, sel: S
   return { scope: scopeText, parameters };
 }
 
-function scopeOf(request: FastifyRequest): { text: string; sel: ScopeSelector } {
-  const text = (request.query as { scope: string }).scope;
-  return { text, sel: parseScopeParam(text) };
-}
 
 /** The body of PATCH (at least one name) and PUT (the whole layer, maybe empty). */
 function valuesBody(minProperties: number, description: string) {
