@@ -1,6 +1,8 @@
 // Keyset pagination over lists ordered by a unique text key (slug, MAC): the cursor is the last key
 // of the previous page, so pages stay correct while items are added or removed between requests.
 
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 /** Largest page a client may ask for. */
 export const MAX_PAGE = 500;
 export const DEFAULT_PAGE = 100;
@@ -29,4 +31,16 @@ export function nextLink(url: string, next: string): string {
   const u = new URL(url, 'http://x');
   u.searchParams.set('cursor', next);
   return `<${u.pathname}${u.search}>; rel="next"`;
+}
+
+/**
+ * The page of `items` a list request asks for (`limit`, `cursor`), sorted here by `key`, each item
+ * shown through `view`; sets the Link header when there is a next page.
+ */
+export function replyPage<T, V>(request: FastifyRequest, reply: FastifyReply, items: readonly T[], key: (item: T) => string, view: (item: T) => V): Page<V> {
+  const q = request.query as { limit: number; cursor?: string };
+  const sorted = [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const page = pageOf(sorted, key, q.limit, q.cursor);
+  if (page.next !== null) reply.header('link', nextLink(request.url, page.next));
+  return { items: page.items.map(view), next: page.next };
 }

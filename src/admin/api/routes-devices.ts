@@ -11,7 +11,7 @@ import { audit } from '../audit-log.js';
 import { addDevice, updateDevice, type DeviceSettings } from '../structure.js';
 import { principalOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
-import { nextLink, PAGE_QUERY_PROPERTIES, pageOf } from './pagination.js';
+import { PAGE_QUERY_PROPERTIES, replyPage } from './pagination.js';
 import { ApiProblem } from './problem-json.js';
 import { TENANT_PARAMS } from './routes-tenants.js';
 import { errorResponses, IF_MATCH_HEADERS, pageSchema } from './schemas.js';
@@ -150,9 +150,7 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: AdminContext): v
           (q.registered === undefined || d.registered === q.registered) &&
           seen(d),
       );
-      const page = pageOf(devices, (d) => d.mac, q.limit, q.cursor);
-      if (page.next !== null) reply.header('link', nextLink(request.url, page.next));
-      return { items: page.items.map((d) => deviceView(d, slugs)), next: page.next };
+      return replyPage(request, reply, devices, (d) => d.mac, (d) => deviceView(d, slugs));
     },
   );
 

@@ -11,7 +11,7 @@ import { audit } from '../audit-log.js';
 import { checkTreePath, putTreeFile, removeFile } from '../files.js';
 import { principalOf } from './auth-plugin.js';
 import { parseIfMatch, requireIfMatch } from './etag.js';
-import { nextLink, PAGE_QUERY_PROPERTIES, pageOf } from './pagination.js';
+import { PAGE_QUERY_PROPERTIES, replyPage } from './pagination.js';
 import { ApiProblem } from './problem-json.js';
 import { TENANT_PARAMS } from './routes-tenants.js';
 import { errorResponses, IF_MATCH_HEADERS } from './schemas.js';
@@ -140,9 +140,7 @@ export function registerFileRoutes(app: FastifyInstance, ctx: AdminContext): voi
       const t = await tenantFor(ctx, principalOf(request), tenant, 'read');
       const prefix = q.prefix?.replace(/^\/+/, '');
       const files = (await ctx.store.listFiles(t.id)).filter((f) => prefix === undefined || f.path.startsWith(prefix));
-      const page = pageOf(files, (f) => f.path, q.limit, q.cursor);
-      if (page.next !== null) reply.header('link', nextLink(request.url, page.next));
-      return { items: page.items.map(fileView), next: page.next };
+      return replyPage(request, reply, files, (f) => f.path, fileView);
     },
   );
 

@@ -8,7 +8,7 @@ import { audit } from '../audit-log.js';
 import { addGroup, updateGroup } from '../structure.js';
 import { principalOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
-import { nextLink, PAGE_QUERY_PROPERTIES, pageOf } from './pagination.js';
+import { PAGE_QUERY_PROPERTIES, replyPage } from './pagination.js';
 import { ApiProblem } from './problem-json.js';
 import { TENANT_PARAMS } from './routes-tenants.js';
 import { errorResponses, IF_MATCH_HEADERS, pageSchema } from './schemas.js';
@@ -44,10 +44,8 @@ export function registerGroupRoutes(app: FastifyInstance, ctx: AdminContext): vo
       const { tenant } = request.params as { tenant: string };
       const q = request.query as { limit: number; cursor?: string };
       const t = await tenantFor(ctx, principalOf(request), tenant, 'read');
-      const groups = (await ctx.store.listGroups(t.id)).sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
-      const page = pageOf(groups, (g) => g.slug, q.limit, q.cursor);
-      if (page.next !== null) reply.header('link', nextLink(request.url, page.next));
-      return { items: page.items.map(groupView), next: page.next };
+      const groups = (await ctx.store.listGroups(t.id));
+      return replyPage(request, reply, groups, (g) => g.slug, groupView);
     },
   );
 

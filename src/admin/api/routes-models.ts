@@ -9,7 +9,7 @@ import { audit } from '../audit-log.js';
 import { setModelPolicy } from '../structure.js';
 import { principalOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
-import { nextLink, PAGE_QUERY_PROPERTIES, pageOf } from './pagination.js';
+import { PAGE_QUERY_PROPERTIES, replyPage } from './pagination.js';
 import { ApiProblem } from './problem-json.js';
 import { TENANT_PARAMS } from './routes-tenants.js';
 import { errorResponses, IF_MATCH_HEADERS, pageSchema } from './schemas.js';
@@ -49,10 +49,8 @@ export function registerModelRoutes(app: FastifyInstance, ctx: AdminContext): vo
       const { tenant } = request.params as { tenant: string };
       const q = request.query as { limit: number; cursor?: string };
       const t = await tenantFor(ctx, principalOf(request), tenant, 'read');
-      const models = (await ctx.store.listModelPolicies(t.id)).sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
-      const page = pageOf(models, (m) => m.model, q.limit, q.cursor);
-      if (page.next !== null) reply.header('link', nextLink(request.url, page.next));
-      return { items: page.items.map(modelPolicyView), next: page.next };
+      const models = (await ctx.store.listModelPolicies(t.id));
+      return replyPage(request, reply, models, (m) => m.model, modelPolicyView);
     },
   );
 

@@ -12,7 +12,7 @@ import { audit } from '../audit-log.js';
 import { createRollout, pauseRollout, removeRollout, resumeRollout, rollBackRollout, rolloutStatus } from '../rollouts.js';
 import { principalOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
-import { nextLink, PAGE_QUERY_PROPERTIES, pageOf } from './pagination.js';
+import { PAGE_QUERY_PROPERTIES, replyPage } from './pagination.js';
 import { ApiProblem } from './problem-json.js';
 import { TENANT_PARAMS } from './routes-tenants.js';
 import { errorResponses, IF_MATCH_HEADERS } from './schemas.js';
@@ -177,10 +177,8 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: AdminContext): 
       const { tenant } = request.params as { tenant: string };
       const q = request.query as { status?: string; limit: number; cursor?: string };
       const t = await tenantFor(ctx, principalOf(request), tenant, 'read');
-      const rollouts = (await ctx.store.listRollouts(t.id)).filter((r) => q.status === undefined || r.status === q.status).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const page = pageOf(rollouts, (r) => r.name, q.limit, q.cursor);
-      if (page.next !== null) reply.header('link', nextLink(request.url, page.next));
-      return { items: page.items.map(rolloutView), next: page.next };
+      const rollouts = (await ctx.store.listRollouts(t.id)).filter((r) => q.status === undefined || r.status === q.status);
+      return replyPage(request, reply, rollouts, (r) => r.name, rolloutView);
     },
   );
 

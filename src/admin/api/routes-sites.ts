@@ -9,7 +9,7 @@ import { tftpSubnetList } from '../tenants.js';
 import { validateSlug } from '../validate-names.js';
 import { principalOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
-import { nextLink, PAGE_QUERY_PROPERTIES, pageOf } from './pagination.js';
+import { PAGE_QUERY_PROPERTIES, replyPage } from './pagination.js';
 import { ApiProblem } from './problem-json.js';
 import { errorResponses, IF_MATCH_HEADERS, pageSchema } from './schemas.js';
 import { tenantFor } from './tenant-access.js';
@@ -57,10 +57,8 @@ export function registerSiteRoutes(app: FastifyInstance, ctx: AdminContext): voi
       const { tenant } = request.params as { tenant: string };
       const q = request.query as { limit: number; cursor?: string };
       const t = await tenantFor(ctx, principalOf(request), tenant, 'read');
-      const sites = (await ctx.store.listSites(t.id)).sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
-      const page = pageOf(sites, (s) => s.slug, q.limit, q.cursor);
-      if (page.next !== null) reply.header('link', nextLink(request.url, page.next));
-      return { items: page.items.map(siteView), next: page.next };
+      const sites = (await ctx.store.listSites(t.id));
+      return replyPage(request, reply, sites, (s) => s.slug, siteView);
     },
   );
 

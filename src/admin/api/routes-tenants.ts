@@ -11,7 +11,7 @@ import { audit } from '../audit-log.js';
 import { addTenant, removeTenant, updateTenant, type TenantSettings } from '../tenants.js';
 import { principalOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
-import { nextLink, PAGE_QUERY_PROPERTIES, pageOf } from './pagination.js';
+import { PAGE_QUERY_PROPERTIES, replyPage } from './pagination.js';
 import { ApiProblem } from './problem-json.js';
 import { errorResponses, IF_MATCH_HEADERS, pageSchema } from './schemas.js';
 import { readableTenants, tenantFor } from './tenant-access.js';
@@ -81,10 +81,8 @@ export function registerTenantRoutes(app: FastifyInstance, ctx: AdminContext): v
     },
     async (request, reply) => {
       const q = request.query as { limit: number; cursor?: string };
-      const tenants = readableTenants(principalOf(request), await ctx.store.listTenants()).sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
-      const page = pageOf(tenants, (t) => t.slug, q.limit, q.cursor);
-      if (page.next !== null) reply.header('link', nextLink(request.url, page.next));
-      return { items: page.items.map(tenantView), next: page.next };
+      const tenants = readableTenants(principalOf(request), await ctx.store.listTenants());
+      return replyPage(request, reply, tenants, (t) => t.slug, tenantView);
     },
   );
 

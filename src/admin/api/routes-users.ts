@@ -9,7 +9,7 @@ import type { AdminContext } from '../admin-context.js';
 import { addUser, listUsers, removeUser, updateUser, type AdminUserInfo, type UserChanges } from '../admin-users.js';
 import { principalOf, sessionIdOf } from './auth-plugin.js';
 import { etagOf, requireIfMatch } from './etag.js';
-import { nextLink, PAGE_QUERY_PROPERTIES, pageOf } from './pagination.js';
+import { PAGE_QUERY_PROPERTIES, replyPage } from './pagination.js';
 import { ApiProblem } from './problem-json.js';
 import { errorResponses, IF_MATCH_HEADERS, pageSchema } from './schemas.js';
 import { apiTokenView, userView } from './views.js';
@@ -54,10 +54,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AdminContext): voi
     },
     async (request, reply) => {
       const q = request.query as { limit: number; cursor?: string };
-      const users = (await listUsers(ctx, principalOf(request))).sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
-      const page = pageOf(users, (u) => u.username, q.limit, q.cursor);
-      if (page.next !== null) reply.header('link', nextLink(request.url, page.next));
-      return { items: page.items.map(userView), next: page.next };
+      const users = (await listUsers(ctx, principalOf(request)));
+      return replyPage(request, reply, users, (u) => u.username, userView);
     },
   );
 
